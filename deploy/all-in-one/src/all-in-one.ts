@@ -1,0 +1,151 @@
+import path from "node:path";
+import { buildHistoryService } from "@tailor/build-history";
+import { builderService } from "@tailor/builder";
+import { catalogService } from "@tailor/catalog";
+import type { Environment, PlatformConfig, ServiceName } from "@tailor/config";
+import {
+  grpcAddressVariable,
+  loadPlatformConfig,
+  SERVICE_NAMES,
+  serviceAddress,
+} from "@tailor/config";
+import { entitlementService } from "@tailor/entitlement";
+import { gatewayService } from "@tailor/gateway";
+import type { Logger } from "@tailor/log";
+import { createLogger } from "@tailor/log";
+import { resolverService } from "@tailor/resolver";
+import type { RunningService, ServiceDefinition } from "@tailor/service";
+import { createProcessDependencies, startService } from "@tailor/service";
+import { lockDataDir } from "./data-dir-lock.js";
+import type { ResolvedNats } from "./nats-resolution.js";
+import { resolveNats } from "./nats-resolution.js";
+import { pickPort } from "./ports.js";
+
+/** Every service definition, by name. */
+const DEFINITIONS: Readonly<Record<ServiceName, ServiceDefinition>> = {
+  catalog: catalogService,
+  entitlement: entitlementService,
+  resolver: resolverService,
+  builder: builderService,
+  "build-history": buildHistoryService,
+  gateway: gatewayService,
+};
+
+/** A running all-in-one Tailor. */
+export interface AllInOne {
+  /** The console and API URL, e.g. http://127.0.0.1:8080. */
+  readonly httpUrl: string;
+  readonly natsUrl: string;
+  readonly natsSource: ResolvedNats["source"];
+  /** Configuration after free ports were picked. */
+  readonly config: PlatformConfig;
+  readonly services: readonly RunningService[];
+  /** Stops every service (gateway first), the database, and a child nats-server. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startAllInOne}. */
+export interface AllInOneOptions {
+  /** @default process.env */
+  environment?: Environment;
+  /** @default a logger named "tailor" */
+  logger?: Logger;
+}
+
+function splitAddress(address: string): { host: string; port: number } {
+  const index = address.lastIndexOf(":");
+  return { host: address.slice(0, index), port: Number(address.slice(index + 1)) };
+}
+
+/**
+ * Gives every service its configured port when free and a free one
+ * otherwise, so a second Tailor or a busy port never stops the start.
+ */
+async function withFreePorts(config: PlatformConfig, logger: Logger): Promise<PlatformConfig> {
+  const overrides: Record<string, string> = {};
+  for (const name of SERVICE_NAMES) {
+    const { host, port } = splitAddress(serviceAddress(config, name));
+    const bindHost = host.startsWith("[") ? host.slice(1, -1) : host;
+    const chosen = await pickPort(port, bindHost);
+    if (chosen !== port) {
+      logger.warn({ service: name, wanted: port, port: chosen }, "gRPC port taken; using another");
+      overrides[grpcAddressVariable(name)] = `${host}:${chosen}`;
+    }
+  }
+  const httpPort = await pickPort(config.httpPort, config.httpHost);
+  if (httpPort !== config.httpPort) {
+    logger.warn({ wanted: config.httpPort, port: httpPort }, "HTTP port taken; using another");
+  }
+  const next = { ...config, httpPort };
+  const keyOf: Record<ServiceName, keyof PlatformConfig> = {
+    catalog: "catalogAddress",
+    entitlement: "entitlementAddress",
+    resolver: "resolverAddress",
+    builder: "builderAddress",
+    "build-history": "buildHistoryAddress",
+    gateway: "gatewayAddress",
+  };
+  for (const name of SERVICE_NAMES) {
+    const override = overrides[grpcAddressVariable(name)];
+    if (override !== undefined) Object.assign(next, { [keyOf[name]]: override });
+  }
+  return next;
+}
+
+/**
+ * Starts all six services in this process on embedded defaults: PGlite under
+ * TAILOR_DATA_DIR unless DATABASE_URL is set, NATS from NATS_URL, the local
+ * server, or a nats-server child.
+ */
+export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllInOne> {
+  const baseConfig = loadPlatformConfig(options.environment ?? process.env);
+  const logger =
+    options.logger ??
+    createLogger({
+      service: "tailor",
+      level: baseConfig.logLevel,
+      ...(baseConfig.logFormat === "auto" ? {} : { pretty: baseConfig.logFormat === "pretty" }),
+    });
+  const dataDir = path.resolve(baseConfig.dataDir);
+  const unlock = await lockDataDir(dataDir);
+  const cleanups: (() => Promise<void>)[] = [unlock];
+  const services: RunningService[] = [];
+  const stopAll = async () => {
+    for (const service of [...services].reverse()) await service.stop();
+    services.length = 0;
+    while (cleanups.length > 0) await cleanups.pop()?.();
+  };
+  try {
+    const config = await withFreePorts({ ...baseConfig, dataDir }, logger);
+    const nats = await resolveNats({ configuredUrl: config.natsUrl, dataDir, logger });
+    cleanups.push(() => nats.stop());
+    logger.info({ nats: nats.url, source: nats.source }, "using NATS");
+    const deps = await createProcessDependencies(config, logger, {
+      processName: "all-in-one",
+      natsUrl: nats.url,
+    });
+    cleanups.push(() => deps.close());
+    logger.info({ database: deps.database.kind }, "database ready");
+    for (const name of SERVICE_NAMES) {
+      services.push(await startService(DEFINITIONS[name], deps, serviceAddress(config, name)));
+    }
+    const gateway = services.find((s) => s.name === "gateway");
+    let stopped: Promise<void> | undefined;
+    return {
+      httpUrl: gateway?.info.httpUrl ?? `http://${config.httpHost}:${config.httpPort}`,
+      natsUrl: nats.url,
+      natsSource: nats.source,
+      config,
+      services: [...services],
+      stop() {
+        stopped ??= stopAll();
+        return stopped;
+      },
+    };
+  } catch (error) {
+    await stopAll().catch((stopError: unknown) =>
+      logger.error({ err: stopError }, "error while cleaning up a failed start"),
+    );
+    throw error;
+  }
+}

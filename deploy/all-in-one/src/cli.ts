@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+// `npm start`: every Tailor service in this process on embedded defaults.
+import { createLogger } from "@tailor/log";
+import { onShutdownSignal } from "@tailor/service";
+import { startAllInOne } from "./all-in-one.js";
+
+const logger = createLogger({ service: "tailor" });
+try {
+  const tailor = await startAllInOne({ logger });
+  onShutdownSignal(logger, () => tailor.stop());
+  const names = tailor.services.map((s) => `${s.name}@${s.address}`).join(", ");
+  logger.info({ services: names, nats: tailor.natsUrl }, "all services started");
+  console.log(
+    `\n  Tailor is running. Console: ${tailor.httpUrl}/   Health: ${tailor.httpUrl}/healthz\n  Stop with Ctrl-C.\n`,
+  );
+} catch (error) {
+  logger.fatal({ err: error }, error instanceof Error ? error.message : String(error));
+  process.exit(1);
+}

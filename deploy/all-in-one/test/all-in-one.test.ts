@@ -1,0 +1,142 @@
+// The newcomer's path: every service in one process on embedded defaults
+// (PGlite in a data directory, the real NATS), reached over HTTP and gRPC.
+import { spawn } from "node:child_process";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Environment } from "@tailor/config";
+import { SERVICE_NAMES } from "@tailor/config";
+import { createGrpcClient } from "@tailor/grpc";
+import { entitlementV1 } from "@tailor/proto";
+import { createTestNats, testLogger } from "@tailor/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DataDirLockedError, startAllInOne } from "../src/index.js";
+
+const logger = testLogger();
+let nats: Awaited<ReturnType<typeof createTestNats>>;
+let dataDir: string;
+
+function environment(): Environment {
+  return {
+    TAILOR_DATA_DIR: dataDir,
+    NATS_URL: nats.url,
+    TAILOR_NATS_NAMESPACE: nats.namespace,
+    // Port 0 everywhere: the launcher picks free ports, as it does when defaults are taken.
+    TAILOR_HTTP_PORT: "0",
+    TAILOR_CATALOG_GRPC_ADDRESS: "127.0.0.1:0",
+    TAILOR_ENTITLEMENT_GRPC_ADDRESS: "127.0.0.1:0",
+    TAILOR_RESOLVER_GRPC_ADDRESS: "127.0.0.1:0",
+    TAILOR_BUILDER_GRPC_ADDRESS: "127.0.0.1:0",
+    TAILOR_BUILD_HISTORY_GRPC_ADDRESS: "127.0.0.1:0",
+    TAILOR_GATEWAY_GRPC_ADDRESS: "127.0.0.1:0",
+    TAILOR_SHUTDOWN_GRACE_MS: "1000",
+    TAILOR_LOG_LEVEL: process.env.TAILOR_TEST_LOG === "1" ? "info" : "silent",
+  };
+}
+
+beforeAll(async () => {
+  nats = await createTestNats();
+  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "tailor-aio-"));
+});
+
+afterAll(async () => {
+  await nats?.cleanup();
+  await fs.rm(dataDir, { recursive: true, force: true });
+});
+
+describe("startAllInOne", () => {
+  it("serves every service's health, metrics and the console, then keeps data across restarts", async () => {
+    const first = await startAllInOne({ environment: environment(), logger });
+    let orgId: string;
+    try {
+      expect(first.services.map((s) => s.name)).toEqual([...SERVICE_NAMES]);
+
+      const health = await fetch(`${first.httpUrl}/healthz`);
+      expect(health.status).toBe(200);
+      const report = (await health.json()) as {
+        status: string;
+        services: Record<string, { status: string }>;
+      };
+      expect(report.status).toBe("SERVING");
+      for (const name of SERVICE_NAMES) expect(report.services[name]?.status, name).toBe("SERVING");
+
+      const metrics = await (await fetch(`${first.httpUrl}/metrics`)).text();
+      expect(metrics).toContain("tailor_grpc_server_handling_seconds");
+      expect(metrics).toContain('method="Check"');
+
+      const page = await fetch(`${first.httpUrl}/`);
+      expect(page.headers.get("content-type")).toContain("text/html");
+      expect(await page.text()).toContain("<h1>Tailor</h1>");
+
+      // A second launcher on the same data directory is refused, not corrupting it.
+      await expect(startAllInOne({ environment: environment(), logger })).rejects.toBeInstanceOf(
+        DataDirLockedError,
+      );
+
+      const client = createGrpcClient(entitlementV1.EntitlementService, {
+        address: first.config.entitlementAddress,
+      });
+      const created = await client.createOrganization({ name: "wayne-enterprises" });
+      orgId = created.organization?.id ?? "";
+      client.close();
+    } finally {
+      await first.stop();
+    }
+
+    const second = await startAllInOne({ environment: environment(), logger });
+    try {
+      const client = createGrpcClient(entitlementV1.EntitlementService, {
+        address: second.config.entitlementAddress,
+      });
+      const read = await client.getOrganization({ id: orgId });
+      expect(read.organization?.name).toBe("wayne-enterprises");
+      client.close();
+    } finally {
+      await second.stop();
+    }
+  });
+});
+
+describe("the all-in-one command", () => {
+  it("prints the console URL, serves /healthz and exits 0 soon after SIGTERM", async () => {
+    const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+    const child = spawn(process.execPath, [cli], {
+      env: {
+        ...process.env,
+        ...environment(),
+        TAILOR_LOG_LEVEL: "warn",
+        TAILOR_LOG_FORMAT: "json",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) =>
+      child.on("exit", (code) => resolve(code)),
+    );
+    try {
+      const deadline = Date.now() + 30_000;
+      let url: string | undefined;
+      while (url === undefined && Date.now() < deadline) {
+        url = /Console: (http:\/\/[^/\s]+)\//.exec(output)?.[1];
+        if (url === undefined) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(url, output).toBeDefined();
+      const health = (await (await fetch(`${url}/healthz`)).json()) as { status: string };
+      expect(health.status).toBe("SERVING");
+
+      const stopAt = Date.now();
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      expect(Date.now() - stopAt).toBeLessThan(5000);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  });
+});
