@@ -1,0 +1,17 @@
+import type { AddressInfo } from "node:net";
+import { createServer } from "node:net";
+
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago. Prefer listening on port
+ * 0 directly; use this only when a port must be known before the server starts.
+ */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
