@@ -33,7 +33,7 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const pid = Number.parseInt(await fs.readFile(file, "utf8").catch(() => ""), 10);
-      if (Number.isInteger(pid) && pid !== process.pid && isAlive(pid)) {
+      if (Number.isInteger(pid) && isAlive(pid)) {
         throw new DataDirLockedError(
           `another Tailor (pid ${pid}) is running on ${dataDir}; stop it or set TAILOR_DATA_DIR to another directory`,
         );

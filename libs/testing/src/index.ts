@@ -2,6 +2,8 @@
 
 export { TestServiceUnavailableError } from "./errors.js";
 export { freePort } from "./free-port.js";
+export type { TestService } from "./service-harness.js";
+export { describeServiceBasics, startTestService, testPlatformConfig } from "./service-harness.js";
 export { describeWithFixtures, sharedFixturesDir } from "./shared-fixtures.js";
 export type { TestDatabase } from "./test-database.js";
 export { createTestDatabase } from "./test-database.js";

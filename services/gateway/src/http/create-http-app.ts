@@ -1,7 +1,7 @@
 import type { Logger } from "@tailor/log";
 import type { ServiceClients } from "@tailor/service";
 import { TAILOR_VERSION } from "@tailor/service";
-import type { FastifyInstance } from "fastify";
+import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import Fastify from "fastify";
 import type { Registry } from "prom-client";
 import { registerConsoleRoute } from "./console-route.js";
@@ -17,8 +17,9 @@ export interface HttpAppDependencies {
 
 /** Builds the gateway's fastify app with every route registered (not yet listening). */
 export function createHttpApp(deps: HttpAppDependencies): FastifyInstance {
-  const app = Fastify({
-    loggerInstance: deps.logger,
+  const app: FastifyInstance = Fastify({
+    // Fastify's logger type is pino's base; our pino logger satisfies it.
+    loggerInstance: deps.logger as FastifyBaseLogger,
     disableRequestLogging: true,
     // Keep-alive sockets must not hold a stopping gateway open.
     forceCloseConnections: true,

@@ -1,0 +1,5 @@
+import { historyV1 } from "@tailor/proto";
+import { describeServiceBasics } from "@tailor/testing";
+import { buildHistoryService } from "../src/index.js";
+
+describeServiceBasics(buildHistoryService, historyV1.BuildHistoryService);

@@ -1,0 +1,5 @@
+import { builderV1 } from "@tailor/proto";
+import { describeServiceBasics } from "@tailor/testing";
+import { builderService } from "../src/index.js";
+
+describeServiceBasics(builderService, builderV1.BuilderService);

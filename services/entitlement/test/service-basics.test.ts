@@ -1,0 +1,5 @@
+import { entitlementV1 } from "@tailor/proto";
+import { describeServiceBasics } from "@tailor/testing";
+import { entitlementService } from "../src/index.js";
+
+describeServiceBasics(entitlementService, entitlementV1.EntitlementService);

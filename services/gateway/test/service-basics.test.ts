@@ -1,0 +1,5 @@
+import { gatewayV1 } from "@tailor/proto";
+import { describeServiceBasics } from "@tailor/testing";
+import { gatewayService } from "../src/index.js";
+
+describeServiceBasics(gatewayService, gatewayV1.GatewayService);

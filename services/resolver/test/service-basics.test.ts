@@ -1,0 +1,5 @@
+import { resolverV1 } from "@tailor/proto";
+import { describeServiceBasics } from "@tailor/testing";
+import { resolverService } from "../src/index.js";
+
+describeServiceBasics(resolverService, resolverV1.ResolverService);
