@@ -103,6 +103,7 @@ export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllI
     options.logger ??
     createLogger({
       service: "tailor",
+      field: "process",
       level: baseConfig.logLevel,
       ...(baseConfig.logFormat === "auto" ? {} : { pretty: baseConfig.logFormat === "pretty" }),
     });

@@ -4,7 +4,7 @@ import { createLogger } from "@tailor/log";
 import { onShutdownSignal } from "@tailor/service";
 import { startAllInOne } from "./all-in-one.js";
 
-const logger = createLogger({ service: "tailor" });
+const logger = createLogger({ service: "tailor", field: "process" });
 try {
   const tailor = await startAllInOne({ logger });
   onShutdownSignal(logger, () => tailor.stop());

@@ -43,3 +43,20 @@ describe("createLogger", () => {
     expect(out.lines().map((l) => l.msg)).toEqual(["shown"]);
   });
 });
+
+describe("a process hosting several services", () => {
+  it("stamps the process once and each service once", () => {
+    const chunks: string[] = [];
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        chunks.push(String(chunk));
+        done();
+      },
+    });
+    const root = createLogger({ service: "tailor", field: "process", destination: stream });
+    forService(root, "catalog").info("hello");
+    const line = chunks.join("");
+    expect(line.match(/"service"/g)).toHaveLength(1);
+    expect(JSON.parse(line)).toMatchObject({ process: "tailor", service: "catalog" });
+  });
+});

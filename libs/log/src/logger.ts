@@ -9,6 +9,12 @@ export interface LoggerOptions {
   /** Service name stamped on every line as `service`. */
   service: string;
   /**
+   * Field the name is stamped as. A process that hosts several services (the
+   * all-in-one) uses "process", so each service's child sets `service` once.
+   * @default "service"
+   */
+  field?: "service" | "process";
+  /**
    * Minimum level written.
    * @default process.env.TAILOR_LOG_LEVEL ?? "info"
    */
@@ -44,7 +50,7 @@ function prettyByDefault(): boolean {
  */
 export function createLogger(options: LoggerOptions): Logger {
   const level = options.level ?? levelFromEnv();
-  const base = { service: options.service };
+  const base = { [options.field ?? "service"]: options.service };
   if (options.destination !== undefined) {
     return pino({ level, base }, options.destination);
   }

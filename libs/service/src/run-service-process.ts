@@ -14,6 +14,8 @@ export async function runServiceProcess(definition: ServiceDefinition): Promise<
   const config = loadPlatformConfig(process.env);
   const logger = createLogger({
     service: definition.name,
+    // startService adds `service` on its child logger; stamp the process here.
+    field: "process",
     level: config.logLevel,
     ...(config.logFormat === "auto" ? {} : { pretty: config.logFormat === "pretty" }),
   });
