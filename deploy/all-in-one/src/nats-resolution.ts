@@ -51,7 +51,10 @@ export async function resolveNats(options: {
   configuredUrl: string | undefined;
   dataDir: string;
   logger: Logger;
+  /** The local address tried when none is configured. @default LOCAL_NATS_URL */
+  localUrl?: string;
 }): Promise<ResolvedNats> {
+  const localUrl = options.localUrl ?? LOCAL_NATS_URL;
   const none = async () => undefined;
   if (options.configuredUrl !== undefined) {
     const state = await probe(options.configuredUrl);
@@ -64,17 +67,15 @@ export async function resolveNats(options: {
     }
     return { url: options.configuredUrl, source: "configured", stop: none };
   }
-  const local = await probe(LOCAL_NATS_URL);
-  if (local === "ok") return { url: LOCAL_NATS_URL, source: "local", stop: none };
+  const local = await probe(localUrl);
+  if (local === "ok") return { url: localUrl, source: "local", stop: none };
   if (local === "no-jetstream") {
-    options.logger.warn(
-      `${LOCAL_NATS_URL} answers without JetStream; starting a private nats-server`,
-    );
+    options.logger.warn(`${localUrl} answers without JetStream; starting a private nats-server`);
   }
   const binary = findNatsServerBinary();
   if (binary === undefined) {
     throw new NatsUnavailableError(
-      "no NATS server: NATS_URL is unset, nothing answers at nats://127.0.0.1:4222, and no nats-server " +
+      `no NATS server: NATS_URL is unset, nothing answers at ${localUrl}, and no nats-server ` +
         "binary is on PATH or in /usr/sbin. Install one (Debian/Ubuntu: `apt-get install nats-server`; " +
         "macOS: `brew install nats-server`; or a release from nats.io) or set NATS_URL to a server started with -js.",
     );
