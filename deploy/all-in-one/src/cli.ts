@@ -7,7 +7,15 @@ import { startAllInOne } from "./all-in-one.js";
 const logger = createLogger({ service: "tailor", field: "process" });
 try {
   const tailor = await startAllInOne({ logger });
-  onShutdownSignal(logger, () => tailor.stop());
+  const shutdown = onShutdownSignal(logger, () => tailor.stop());
+  // If the npm that started us dies without passing a signal on (SIGKILL,
+  // a crashed terminal), stop as if signalled rather than linger as an orphan.
+  if (process.env.npm_lifecycle_event !== undefined) {
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) shutdown("parent-exited");
+    }, 250).unref();
+  }
   const names = tailor.services.map((s) => `${s.name}@${s.address}`).join(", ");
   logger.info({ services: names, nats: tailor.natsUrl }, "all services started");
   console.log(

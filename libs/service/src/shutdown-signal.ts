@@ -4,10 +4,14 @@ import type { Logger } from "@tailor/log";
  * Runs `stop` once on SIGTERM or SIGINT, then exits 0 (1 if stopping threw).
  * A second signal while stopping exits at once, so a stuck stop never traps
  * an operator.
+ * @returns a trigger that starts the same shutdown for another reason
  */
-export function onShutdownSignal(logger: Logger, stop: () => Promise<void>): void {
+export function onShutdownSignal(
+  logger: Logger,
+  stop: () => Promise<void>,
+): (reason: string) => void {
   let stopping = false;
-  const handler = (signal: NodeJS.Signals) => {
+  const handler = (signal: string) => {
     if (stopping) {
       logger.warn({ signal }, "second signal while stopping: exiting now");
       process.exit(1);
@@ -24,4 +28,5 @@ export function onShutdownSignal(logger: Logger, stop: () => Promise<void>): voi
   };
   process.on("SIGTERM", handler);
   process.on("SIGINT", handler);
+  return handler;
 }

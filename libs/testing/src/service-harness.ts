@@ -1,3 +1,5 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import type { DescService } from "@bufbuild/protobuf";
 import type { Environment, PlatformConfig } from "@tailor/config";
 import { grpcAddressVariable, loadPlatformConfig, SERVICE_NAMES } from "@tailor/config";
@@ -14,6 +16,7 @@ import { testLogger } from "./test-logger.js";
 import type { TestNats } from "./test-nats.js";
 import { createTestNats } from "./test-nats.js";
 import { createTestPglite } from "./test-pglite.js";
+import { waitFor } from "./wait-for.js";
 
 /** A service started for a test, with clients that dial it like another service would. */
 export interface TestService {
@@ -79,7 +82,14 @@ export async function startTestService(
  * Postgres and on PGlite, migrates its own schema, answers the standard gRPC
  * health check and GetServiceInfo, and stops cleanly.
  */
-export function describeServiceBasics(definition: ServiceDefinition, service: DescService): void {
+export function describeServiceBasics(
+  definition: ServiceDefinition,
+  service: DescService,
+  options: {
+    /** The service's built `dist/main.js`: also run it as its own process, as in production. */
+    mainScript?: URL;
+  } = {},
+): void {
   describe(`${definition.name} service basics`, () => {
     let nats: TestNats;
     let pg: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -126,6 +136,51 @@ export function describeServiceBasics(definition: ServiceDefinition, service: De
       );
       expect(rows.rows.map((r) => r.table_name)).toContain("kysely_migration");
     });
+
+    it.runIf(options.mainScript !== undefined)(
+      "runs as its own process on Postgres and exits 0 on SIGTERM",
+      async () => {
+        const script = fileURLToPath(options.mainScript ?? "");
+        const address = `127.0.0.1:${await freePort()}`;
+        const child = spawn(process.execPath, [script], {
+          env: {
+            ...process.env,
+            DATABASE_URL: pg.url,
+            NATS_URL: nats.url,
+            TAILOR_NATS_NAMESPACE: nats.namespace,
+            [grpcAddressVariable(definition.name)]: address,
+            TAILOR_HTTP_PORT: "0",
+            TAILOR_LOG_LEVEL: "warn",
+            TAILOR_LOG_FORMAT: "json",
+          },
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+        let output = "";
+        child.stdout.on("data", (chunk: Buffer) => {
+          output += chunk.toString();
+        });
+        child.stderr.on("data", (chunk: Buffer) => {
+          output += chunk.toString();
+        });
+        const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+        const health = createHealthClient(address, { defaultDeadlineMs: 500 });
+        try {
+          await waitFor(async () => (await health.check("").catch(() => undefined)) === "SERVING", {
+            timeoutMs: 20_000,
+            message: `${definition.name} did not serve at ${address}`,
+          }).catch((error: unknown) => {
+            throw new Error(`${(error as Error).message}\n${output}`);
+          });
+          const stoppedAt = Date.now();
+          child.kill("SIGTERM");
+          expect(await exited, output).toBe(0);
+          expect(Date.now() - stoppedAt).toBeLessThan(5000);
+        } finally {
+          health.close();
+          if (child.exitCode === null) child.kill("SIGKILL");
+        }
+      },
+    );
 
     it("starts on embedded PGlite too, and stops so that its port no longer answers", async () => {
       const lite = await createTestPglite();
