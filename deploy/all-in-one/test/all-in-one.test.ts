@@ -1,6 +1,5 @@
 // The newcomer's path: every service in one process on embedded defaults
 // (PGlite in a data directory, the real NATS), reached over HTTP and gRPC.
-import { spawn } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -9,7 +8,7 @@ import type { Environment } from "@tailor/config";
 import { SERVICE_NAMES } from "@tailor/config";
 import { createGrpcClient } from "@tailor/grpc";
 import { entitlementV1 } from "@tailor/proto";
-import { createTestNats, testLogger } from "@tailor/testing";
+import { createTestNats, startNodeProcess, testLogger } from "@tailor/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DataDirLockedError, startAllInOne } from "../src/index.js";
 
@@ -101,42 +100,27 @@ describe("startAllInOne", () => {
 describe("the all-in-one command", () => {
   it("prints the console URL, serves /healthz and exits 0 soon after SIGTERM", async () => {
     const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
-    const child = spawn(process.execPath, [cli], {
-      env: {
-        ...process.env,
-        ...environment(),
-        TAILOR_LOG_LEVEL: "warn",
-        TAILOR_LOG_FORMAT: "json",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+    const child = startNodeProcess(cli, {
+      ...environment(),
+      TAILOR_LOG_LEVEL: "warn",
+      TAILOR_LOG_FORMAT: "json",
     });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const exited = new Promise<number | null>((resolve) =>
-      child.on("exit", (code) => resolve(code)),
-    );
     try {
       const deadline = Date.now() + 30_000;
       let url: string | undefined;
       while (url === undefined && Date.now() < deadline) {
-        url = /Console: (http:\/\/[^/\s]+)\//.exec(output)?.[1];
+        url = /Console: (http:\/\/[^/\s]+)\//.exec(child.output())?.[1];
         if (url === undefined) await new Promise((r) => setTimeout(r, 100));
       }
-      expect(url, output).toBeDefined();
+      expect(url, child.output()).toBeDefined();
       const health = (await (await fetch(`${url}/healthz`)).json()) as { status: string };
       expect(health.status).toBe("SERVING");
 
-      const stopAt = Date.now();
-      child.kill("SIGTERM");
-      expect(await exited).toBe(0);
-      expect(Date.now() - stopAt).toBeLessThan(5000);
+      const stopped = await child.terminate();
+      expect(stopped.code, child.output()).toBe(0);
+      expect(stopped.ms).toBeLessThan(5000);
     } finally {
-      if (child.exitCode === null) child.kill("SIGKILL");
+      child.kill();
     }
   });
 });

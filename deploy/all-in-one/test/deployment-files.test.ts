@@ -122,6 +122,7 @@ describe("deploy/kubernetes", () => {
     expect(fs.existsSync(path.join(dir, file)), file).toBe(true);
     return parseAllDocuments(fs.readFileSync(path.join(dir, file), "utf8")).map((d) => {
       expect(d.errors, file).toEqual([]);
+      // biome-ignore lint/suspicious/noExplicitAny: manifests are free-form YAML, probed field by field below
       return d.toJSON() as Record<string, any>;
     });
   });

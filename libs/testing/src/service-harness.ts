@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { DescService } from "@bufbuild/protobuf";
 import type { Environment, PlatformConfig } from "@tailor/config";
@@ -11,6 +10,7 @@ import type { RunningService, ServiceClients, ServiceDefinition } from "@tailor/
 import { createProcessDependencies, createServiceClients, startService } from "@tailor/service";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "./free-port.js";
+import { startNodeProcess } from "./node-process.js";
 import { createTestDatabase } from "./test-database.js";
 import { testLogger } from "./test-logger.js";
 import type { TestNats } from "./test-nats.js";
@@ -142,42 +142,29 @@ export function describeServiceBasics(
       async () => {
         const script = fileURLToPath(options.mainScript ?? "");
         const address = `127.0.0.1:${await freePort()}`;
-        const child = spawn(process.execPath, [script], {
-          env: {
-            ...process.env,
-            DATABASE_URL: pg.url,
-            NATS_URL: nats.url,
-            TAILOR_NATS_NAMESPACE: nats.namespace,
-            [grpcAddressVariable(definition.name)]: address,
-            TAILOR_HTTP_PORT: "0",
-            TAILOR_LOG_LEVEL: "warn",
-            TAILOR_LOG_FORMAT: "json",
-          },
-          stdio: ["ignore", "pipe", "pipe"],
+        const child = startNodeProcess(script, {
+          DATABASE_URL: pg.url,
+          NATS_URL: nats.url,
+          TAILOR_NATS_NAMESPACE: nats.namespace,
+          [grpcAddressVariable(definition.name)]: address,
+          TAILOR_HTTP_PORT: "0",
+          TAILOR_LOG_LEVEL: "warn",
+          TAILOR_LOG_FORMAT: "json",
         });
-        let output = "";
-        child.stdout.on("data", (chunk: Buffer) => {
-          output += chunk.toString();
-        });
-        child.stderr.on("data", (chunk: Buffer) => {
-          output += chunk.toString();
-        });
-        const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
         const health = createHealthClient(address, { defaultDeadlineMs: 500 });
         try {
           await waitFor(async () => (await health.check("").catch(() => undefined)) === "SERVING", {
             timeoutMs: 20_000,
             message: `${definition.name} did not serve at ${address}`,
           }).catch((error: unknown) => {
-            throw new Error(`${(error as Error).message}\n${output}`);
+            throw new Error(`${(error as Error).message}\n${child.output()}`);
           });
-          const stoppedAt = Date.now();
-          child.kill("SIGTERM");
-          expect(await exited, output).toBe(0);
-          expect(Date.now() - stoppedAt).toBeLessThan(5000);
+          const stopped = await child.terminate();
+          expect(stopped.code, child.output()).toBe(0);
+          expect(stopped.ms).toBeLessThan(5000);
         } finally {
           health.close();
-          if (child.exitCode === null) child.kill("SIGKILL");
+          child.kill();
         }
       },
     );
