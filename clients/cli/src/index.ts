@@ -1,4 +1,6 @@
 /** @tailor/cli — tailorctl's commands, usable as a library. */
-
-export type { HealthReport } from "./health-command.js";
-export { formatHealth, healthCommand } from "./health-command.js";
+export { apkCommand, apkUsage } from "./commands/apk/apk-command.js";
+export { formatHealth, healthCommand } from "./commands/health-command.js";
+export type { HealthReport } from "./commands/health-command.js";
+export type { Command, CommandIo } from "./commands/io.js";
+export { UsageError } from "./commands/io.js";
