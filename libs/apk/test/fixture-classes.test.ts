@@ -4,6 +4,7 @@
 import fs from "node:fs";
 import { describeWithFixtures } from "@tailor/testing";
 import { describe, expect, it } from "vitest";
+import type { ApkPackage, IndexEntry } from "../src/index.js";
 import {
   ApkError,
   BadSignatureError,
@@ -14,7 +15,6 @@ import {
   SignatureError,
   UntrustedSignatureError,
 } from "../src/index.js";
-import type { ApkPackage, IndexEntry } from "../src/index.js";
 import { distributionKeyring, fixture, fixtureBytes, provenanceRows } from "./fixtures.js";
 
 const isPackage = (file: string) => file.endsWith(".apk");
@@ -76,7 +76,9 @@ describeWithFixtures("real fixtures by PROVENANCE class", () => {
       expect(pkg.signatures.some((s) => s.verdict === "ok")).toBe(true);
       expect(pkg.datahash.ok).toBe(true);
       expect(pkg.checksum).toMatch(/^Q1[A-Za-z0-9+/]{27}=$/);
-      expect(pkg.segments.data.offset).toBe(pkg.segments.control.offset + pkg.segments.control.length);
+      expect(pkg.segments.data.offset).toBe(
+        pkg.segments.control.offset + pkg.segments.control.length,
+      );
       readPackages.set(file, pkg);
     });
   });
@@ -104,7 +106,9 @@ describeWithFixtures("real fixtures by PROVENANCE class", () => {
 
   describe.each(rows.filter((r) => r.cls === "WOLFI-DOCTORED"))("doctored $file", ({ file }) => {
     it("is rejected: its signature or datahash no longer matches", async () => {
-      const error = await readPackage(fixtureBytes(file), { file, keyring }).catch((e: unknown) => e);
+      const error = await readPackage(fixtureBytes(file), { file, keyring }).catch(
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(ApkError);
       expect(error instanceof BadSignatureError || error instanceof IntegrityError).toBe(true);
       expect((error as ApkError).message).toContain(file);
@@ -131,7 +135,9 @@ describeWithFixtures("real fixtures by PROVENANCE class", () => {
       it("reads without a keyring and is untrusted with one", async () => {
         const pkg = await readPackage(fixtureBytes(file), { file });
         expect(pkg.signatures).toEqual([]);
-        const error = await readPackage(fixtureBytes(file), { file, keyring }).catch((e: unknown) => e);
+        const error = await readPackage(fixtureBytes(file), { file, keyring }).catch(
+          (e: unknown) => e,
+        );
         expect(error).toBeInstanceOf(SignatureError);
         expect((error as SignatureError).verdict).toBe("untrusted");
       });

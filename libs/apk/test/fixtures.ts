@@ -3,8 +3,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { sharedFixturesDir } from "@tailor/testing";
-import { createKeyring } from "../src/index.js";
 import type { Keyring } from "../src/index.js";
+import { createKeyring } from "../src/index.js";
 
 /** The real fixtures directory, or undefined when ../shared is absent. */
 export const fixturesDir = sharedFixturesDir();

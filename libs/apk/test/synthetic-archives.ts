@@ -99,7 +99,9 @@ export function tarArchive(entries: RawTarEntry[], options: { end?: boolean } = 
     }
     if (entry.pax !== undefined) {
       const body = concatBytes(entry.pax.map(([key, value]) => encodePaxRecord(key, value)));
-      parts.push(tarHeader({ name: `PaxHeaders/${entry.name.slice(0, 80)}`, type: "x" }, body.length));
+      parts.push(
+        tarHeader({ name: `PaxHeaders/${entry.name.slice(0, 80)}`, type: "x" }, body.length),
+      );
       parts.push(padded(body));
     }
     const content = bytesOf(entry.content);
@@ -161,7 +163,11 @@ export interface TestKey {
 /** A fresh 2048-bit RSA key named like an apk key file. */
 export function generateTestKey(name: string): TestKey {
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  return { name, privateKey, publicPem: publicKey.export({ type: "spki", format: "pem" }).toString() };
+  return {
+    name,
+    privateKey,
+    publicPem: publicKey.export({ type: "spki", format: "pem" }).toString(),
+  };
 }
 
 /** What goes into a synthetic package. */
@@ -204,7 +210,8 @@ export function buildPackage(spec: SyntheticPackage = {}): SyntheticPackageBytes
     }
     data = concatBytes(members);
   }
-  let pkginfo = spec.pkginfo ?? "pkgname = synthetic\npkgver = 1.0-r0\narch = x86_64\nsize = 4096\n";
+  let pkginfo =
+    spec.pkginfo ?? "pkgname = synthetic\npkgver = 1.0-r0\narch = x86_64\nsize = 4096\n";
   const datahash = spec.datahash ?? true;
   if (datahash === true) {
     pkginfo += `datahash = ${createHash("sha256").update(data).digest("hex")}\n`;

@@ -276,9 +276,15 @@ class PackageRead {
     const datahash: ApkPackage["datahash"] = { actual: dataSegment.sha256 };
     if (pkginfo.datahash !== undefined) {
       datahash.expected = pkginfo.datahash;
-      datahash.ok = pkginfo.datahash === dataSegment.sha256;
+      // apk-tools also refuses a datahash with no data member after it.
+      datahash.ok = dataSegment.members > 0 && pkginfo.datahash === dataSegment.sha256;
       if (!datahash.ok && (this.options.verifyDatahash ?? true)) {
-        throw datahashMismatch(pkginfo.datahash, dataSegment.sha256, this.location);
+        throw dataSegment.members === 0
+          ? new IntegrityError(".PKGINFO has a datahash but the package has no data member", {
+              ...this.location,
+              field: "datahash",
+            })
+          : datahashMismatch(pkginfo.datahash, dataSegment.sha256, this.location);
       }
     }
 

@@ -28,13 +28,18 @@ export async function apkCommand(args: string[], io: CommandIo): Promise<number>
   const [name, ...rest] = args;
   const command = name === undefined ? undefined : subcommands[name];
   if (command === undefined) {
-    io.err(name === undefined ? apkUsage : `tailorctl apk: unknown command "${name}"\n\n${apkUsage}`);
+    io.err(
+      name === undefined ? apkUsage : `tailorctl apk: unknown command "${name}"\n\n${apkUsage}`,
+    );
     return 2;
   }
   try {
     return await command(rest, io);
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    if (
+      error instanceof UsageError ||
+      (error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION"
+    ) {
       io.err(`tailorctl apk ${name}: ${(error as Error).message}\n\n${apkUsage}`);
       return 2;
     }

@@ -1,8 +1,8 @@
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { indexEntryFromPackage, readPackage, writeApkIndexArchive } from "@tailor/apk";
 import type { IndexEntry } from "@tailor/apk";
+import { indexEntryFromPackage, readPackage, writeApkIndexArchive } from "@tailor/apk";
 import type { CommandIo } from "../io.js";
 import { UsageError } from "../io.js";
 import { fileSource } from "./file-source.js";
@@ -55,6 +55,8 @@ export async function indexCommand(args: string[], io: CommandIo): Promise<numbe
     ...(signer === undefined ? {} : { signer }),
   });
   await writeFile(values.output, archive);
-  io.out(`${values.output}: ${entries.length} packages${signer === undefined ? "" : `, signed by ${signer.keyName}`}`);
+  io.out(
+    `${values.output}: ${entries.length} packages${signer === undefined ? "" : `, signed by ${signer.keyName}`}`,
+  );
   return 0;
 }

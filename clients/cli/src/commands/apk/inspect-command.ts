@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
-import { readPackage } from "@tailor/apk";
 import type { ApkPackage, PackageSegment } from "@tailor/apk";
+import { readPackage } from "@tailor/apk";
 import type { CommandIo } from "../io.js";
 import { UsageError } from "../io.js";
 import { fileSource } from "./file-source.js";
@@ -29,7 +29,8 @@ function describePackage(file: string, pkg: ApkPackage, keysGiven: boolean): str
     `  size      ${info.size ?? pkg.installedSize} bytes installed`,
   ];
   for (const [key, value] of info.fields) {
-    if (!["pkgname", "pkgver", "arch", "size"].includes(key)) lines.push(`  ${key.padEnd(9)} ${value}`);
+    if (!["pkgname", "pkgver", "arch", "size"].includes(key))
+      lines.push(`  ${key.padEnd(9)} ${value}`);
   }
   lines.push("segments:");
   lines.push(segmentLine("signature", pkg.segments.signature));

@@ -1,7 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { createKeyring } from "@tailor/apk";
 import type { Keyring } from "@tailor/apk";
+import { createKeyring } from "@tailor/apk";
 
 /**
  * Loads every PEM public key in `dir` into a keyring, each named by its file

@@ -43,6 +43,8 @@ export async function versionCommand(args: string[], io: CommandIo): Promise<num
       return result.failed === 0 ? 0 : 1;
     }
     default:
-      throw new UsageError(sub === undefined ? "version needs a subcommand" : `unknown subcommand "${sub}"`);
+      throw new UsageError(
+        sub === undefined ? "version needs a subcommand" : `unknown subcommand "${sub}"`,
+      );
   }
 }
