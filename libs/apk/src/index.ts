@@ -3,6 +3,8 @@
  * signatures and the installed database, exactly as apk-tools reads and
  * writes them. Pure domain code: it works on buffers and streams handed to it.
  */
+
+export type { ApkErrorLocation } from "./errors.js";
 export {
   ApkError,
   AtomError,
@@ -18,110 +20,20 @@ export {
   UntrustedSignatureError,
   VersionError,
 } from "./errors.js";
-export type { ApkErrorLocation } from "./errors.js";
-
-// Versions and dependency atoms (src/version/).
-export {
-  assertValidVersion,
-  compareVersions,
-  isValidVersion,
-  matchesFuzzy,
-  VERSION_OPS,
-  versionProblem,
-  versionRelation,
-  versionSatisfies,
-} from "./version/version.js";
-export type { VersionOp } from "./version/version.js";
-export {
-  formatAtom,
-  formatDependencies,
-  formatProvide,
-  parseAtom,
-  parseDependencies,
-  parseProvide,
-  parseProvides,
-} from "./version/atom.js";
-export type { Atom, ParseAtomOptions, ParseDependenciesOptions, Provide } from "./version/atom.js";
-export { runVersionData } from "./version/version-data.js";
-export type { VersionDataFailure, VersionDataResult } from "./version/version-data.js";
-
-// Reading packages: .PKGINFO, gzip members, tar, signatures, the package reader.
-export {
-  DEFAULT_MAX_PKGINFO_BYTES,
-  formatPkgInfo,
-  parsePkgInfo,
-} from "./pkginfo/pkginfo.js";
-export type { ParsePkgInfoOptions, PkgInfo } from "./pkginfo/pkginfo.js";
 export { crc32 } from "./gzip/crc32.js";
+export type { GzipHeader } from "./gzip/gzip-header.js";
 export {
   GZIP_MAX_HEADER_BYTES,
   GZIP_TRAILER_BYTES,
   parseGzipHeader,
 } from "./gzip/gzip-header.js";
-export type { GzipHeader } from "./gzip/gzip-header.js";
+export type { GzipEvent, GzipMember, GzipReadOptions } from "./gzip/gzip-members.js";
 export {
   DEFAULT_MAX_EXPANSION_RATIO,
   DEFAULT_MAX_UNCOMPRESSED_BYTES,
   EXPANSION_CHECK_THRESHOLD_BYTES,
   readGzipMembers,
 } from "./gzip/gzip-members.js";
-export type { GzipEvent, GzipMember, GzipReadOptions } from "./gzip/gzip-members.js";
-export {
-  encodePaxRecord,
-  GNU_MAGIC,
-  isZeroBlock,
-  PAX_APK_CHECKSUM_SHA1,
-  PAX_XATTR_PREFIX,
-  parsePaxRecords,
-  parseTarHeader,
-  parseTarNumber,
-  parseTarString,
-  TAR_BLOCK_SIZE,
-  TAR_FIELDS,
-  TAR_TYPE,
-  tarHeaderChecksum,
-  USTAR_MAGIC,
-  verifyTarHeaderChecksum,
-} from "./tar/tar-header.js";
-export type { PaxRecord, RawTarHeader } from "./tar/tar-header.js";
-export {
-  DEFAULT_READ_LIMITS,
-  readTar,
-  readTarGzip,
-  resolveReadLimits,
-} from "./tar/tar-reader.js";
-export type {
-  ReadLimits,
-  ReadTarGzipOptions,
-  TarEntry,
-  TarEntryType,
-  TarGzipContents,
-  TarGzipFile,
-  TarReadOptions,
-  TarStreamEntry,
-} from "./tar/tar-reader.js";
-export {
-  createKeyring,
-  createSignatureVerifier,
-  parseSignatureEntryName,
-  verifySignature,
-} from "./signature/keyring.js";
-export type {
-  Keyring,
-  SignatureDigest,
-  SignatureInfo,
-  SignatureVerdict,
-  SignatureVerifier,
-} from "./signature/keyring.js";
-export { readPackage } from "./package/package-reader.js";
-export type {
-  ApkPackage,
-  PackageControlFile,
-  PackageEntry,
-  PackageSegment,
-  ReadPackageOptions,
-} from "./package/package-reader.js";
-
 // Writing (tar, signatures, packages), APKINDEX, the installed database and world.
 export type {
   ApkIndexArchive,
@@ -155,12 +67,74 @@ export {
 export { installedRecordFromPackage } from "./installed/installed-record-from-package.js";
 export type { ParseWorldOptions } from "./installed/world.js";
 export { formatWorld, parseWorld } from "./installed/world.js";
+export type {
+  ApkPackage,
+  PackageControlFile,
+  PackageEntry,
+  PackageSegment,
+  ReadPackageOptions,
+} from "./package/package-reader.js";
+export { readPackage } from "./package/package-reader.js";
+export type { ParsePkgInfoOptions, PkgInfo } from "./pkginfo/pkginfo.js";
+// Reading packages: .PKGINFO, gzip members, tar, signatures, the package reader.
+export {
+  DEFAULT_MAX_PKGINFO_BYTES,
+  formatPkgInfo,
+  parsePkgInfo,
+} from "./pkginfo/pkginfo.js";
+export type {
+  Keyring,
+  SignatureDigest,
+  SignatureInfo,
+  SignatureVerdict,
+  SignatureVerifier,
+} from "./signature/keyring.js";
+export {
+  createKeyring,
+  createSignatureVerifier,
+  parseSignatureEntryName,
+  verifySignature,
+} from "./signature/keyring.js";
 export type { ApkSigner, SignatureAlgorithm, SignatureMemberOptions } from "./signature/signer.js";
 export {
   createSignatureMember,
   signatureEntryName,
   signBytes,
 } from "./signature/signer.js";
+export type { PaxRecord, RawTarHeader } from "./tar/tar-header.js";
+export {
+  encodePaxRecord,
+  GNU_MAGIC,
+  isZeroBlock,
+  PAX_APK_CHECKSUM_SHA1,
+  PAX_XATTR_PREFIX,
+  parsePaxRecords,
+  parseTarHeader,
+  parseTarNumber,
+  parseTarString,
+  TAR_BLOCK_SIZE,
+  TAR_FIELDS,
+  TAR_TYPE,
+  tarHeaderChecksum,
+  USTAR_MAGIC,
+  verifyTarHeaderChecksum,
+} from "./tar/tar-header.js";
+export type {
+  ReadLimits,
+  ReadTarGzipOptions,
+  TarEntry,
+  TarEntryType,
+  TarGzipContents,
+  TarGzipFile,
+  TarReadOptions,
+  TarStreamEntry,
+} from "./tar/tar-reader.js";
+export {
+  DEFAULT_READ_LIMITS,
+  readTar,
+  readTarGzip,
+  resolveReadLimits,
+} from "./tar/tar-reader.js";
 export type {
   TarHeaderStyle,
   TarWriterEntry,
@@ -168,6 +142,30 @@ export type {
   TarWriterOptions,
 } from "./tar/tar-writer.js";
 export { normalizeArchivePath, writeTar } from "./tar/tar-writer.js";
+export type { Atom, ParseAtomOptions, ParseDependenciesOptions, Provide } from "./version/atom.js";
+export {
+  formatAtom,
+  formatDependencies,
+  formatProvide,
+  parseAtom,
+  parseDependencies,
+  parseProvide,
+  parseProvides,
+} from "./version/atom.js";
+export type { VersionOp } from "./version/version.js";
+// Versions and dependency atoms (src/version/).
+export {
+  assertValidVersion,
+  compareVersions,
+  isValidVersion,
+  matchesFuzzy,
+  VERSION_OPS,
+  versionProblem,
+  versionRelation,
+  versionSatisfies,
+} from "./version/version.js";
+export type { VersionDataFailure, VersionDataResult } from "./version/version-data.js";
+export { runVersionData } from "./version/version-data.js";
 export { gzipDeterministic } from "./writer/deterministic-gzip.js";
 export type {
   PackageFile,

@@ -60,7 +60,9 @@ export function parseGzipHeader(bytes: Uint8Array, offset = 0): GzipHeader | und
   if (bytes.length >= 1 && bytes[0] !== ID1) throw notGzip(offset);
   if (bytes.length >= 2 && bytes[1] !== ID2) throw notGzip(offset);
   if (bytes.length >= 3 && bytes[2] !== CM_DEFLATE) {
-    throw new GzipError(`compression method ${bytes[2]} is not deflate (8)`, { offset: offset + 2 });
+    throw new GzipError(`compression method ${bytes[2]} is not deflate (8)`, {
+      offset: offset + 2,
+    });
   }
   if (bytes.length < GZIP_FIXED_HEADER_BYTES) return undefined;
   const flags = bytes[3] ?? 0;

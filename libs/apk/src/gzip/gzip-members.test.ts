@@ -20,7 +20,11 @@ async function split(
     if (event.type === "data") data.push(new Uint8Array(event.bytes));
     if (event.type === "compressed") compressed.push(new Uint8Array(event.bytes));
     if (event.type === "member-end") {
-      members.push({ member: event.member, data: concatBytes(data), compressed: concatBytes(compressed) });
+      members.push({
+        member: event.member,
+        data: concatBytes(data),
+        compressed: concatBytes(compressed),
+      });
       data = [];
       compressed = [];
     }
@@ -195,7 +199,9 @@ describe("crc32", () => {
   it("matches the portable implementation used on older Node 20 releases", () => {
     const data = text(500);
     expect(crc32Portable(data)).toBe(crc32(data));
-    expect(crc32Portable(data.subarray(100), crc32Portable(data.subarray(0, 100)))).toBe(crc32(data));
+    expect(crc32Portable(data.subarray(100), crc32Portable(data.subarray(0, 100)))).toBe(
+      crc32(data),
+    );
     expect(crc32Portable(new TextEncoder().encode("123456789"))).toBe(0xcbf43926);
   });
 });

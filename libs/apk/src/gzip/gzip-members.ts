@@ -75,11 +75,11 @@ export const EXPANSION_CHECK_THRESHOLD_BYTES = 8 * 1024 * 1024;
 // Output per inflate call is steered towards this size by choosing how much
 // compressed input to hand zlib, so a highly compressible member (a bomb)
 // never lands in memory in one piece.
-const TARGET_OUTPUT_PER_WRITE = 1024 * 1024;
+const TARGET_OUTPUT_PER_WRITE = 2 * 1024 * 1024;
 const MIN_PIECE = 1024;
-const MAX_PIECE = 64 * 1024;
+const MAX_PIECE = 512 * 1024;
 const FIRST_PIECE = 8 * 1024;
-const INFLATE_CHUNK_SIZE = 64 * 1024;
+const INFLATE_CHUNK_SIZE = 256 * 1024;
 
 /**
  * Reads `source` as concatenated gzip members and reports each member's
@@ -105,7 +105,8 @@ export async function* readGzipMembers(
   try {
     for (let index = 0; ; index++) {
       if (!(await input.ensure(1))) {
-        if (index === 0) throw new GzipError("input is empty, expected a gzip member", { offset: 0 });
+        if (index === 0)
+          throw new GzipError("input is empty, expected a gzip member", { offset: 0 });
         return;
       }
       const offset = input.position;
@@ -159,7 +160,11 @@ export async function* readGzipMembers(
         }
         if (result.ended) break;
         const ratio = result.consumed > 0 ? written / result.consumed : 1;
-        pieceSize = clamp(Math.floor(TARGET_OUTPUT_PER_WRITE / Math.max(ratio, 1)), MIN_PIECE, MAX_PIECE);
+        pieceSize = clamp(
+          Math.floor(TARGET_OUTPUT_PER_WRITE / Math.max(ratio, 1)),
+          MIN_PIECE,
+          MAX_PIECE,
+        );
       }
       inflater.close();
       inflater = undefined;
@@ -211,7 +216,10 @@ async function readHeader(input: InputQueue, index: number): Promise<GzipHeader>
     const complete = await input.ensure(want);
     let header: GzipHeader | undefined;
     try {
-      header = parseGzipHeader(input.peek(Math.min(input.available, GZIP_MAX_HEADER_BYTES + 2)), input.position);
+      header = parseGzipHeader(
+        input.peek(Math.min(input.available, GZIP_MAX_HEADER_BYTES + 2)),
+        input.position,
+      );
     } catch (error) {
       if (index > 0 && error instanceof GzipError && error.detail.startsWith("not a gzip member")) {
         throw new GzipError(

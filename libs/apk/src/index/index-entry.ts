@@ -68,6 +68,12 @@ export type FieldOutcome =
   /** Unknown uppercase letter, or a value apk cannot use: the package is unusable. */
   | { readonly kind: "unusable"; readonly reason: string };
 
+// Shared outcome objects: apply() runs once per index line (hundreds of
+// thousands for a large index), so it must not allocate.
+const APPLIED: FieldOutcome = { kind: "applied" };
+const INSTALLED_DB: FieldOutcome = { kind: "installed-db" };
+const IGNORED: FieldOutcome = { kind: "ignored" };
+
 interface MutableFields {
   checksum?: string;
   name?: string;
@@ -157,16 +163,16 @@ export class IndexFieldCollector {
         break;
       }
       default:
-        if (INSTALLED_DB_LETTERS.has(letter)) return { kind: "installed-db" };
+        if (INSTALLED_DB_LETTERS.has(letter)) return INSTALLED_DB;
         // apk-tools: "lower case index entries are safe to be ignored"; an
         // unknown upper-case one marks the package uninstallable.
-        if (letter >= "a" && letter <= "z") return { kind: "ignored" };
+        if (letter >= "a" && letter <= "z") return IGNORED;
         return {
           kind: "unusable",
           reason: `unknown field ${letter}: (apk marks such a package uninstallable)`,
         };
     }
-    return { kind: "applied" };
+    return APPLIED;
   }
 
   /** `name-version` for messages, as far as known. */
@@ -185,29 +191,30 @@ export class IndexFieldCollector {
     if (f.checksum === undefined) {
       return { reason: `${f.name}-${f.version}: no C: checksum, so apk cannot identify it` };
     }
-    return {
-      entry: {
-        checksum: f.checksum,
-        name: f.name,
-        version: f.version,
-        ...(f.arch !== undefined && f.arch !== "" ? { arch: f.arch } : {}),
-        size: f.size ?? 0,
-        installedSize: f.installedSize ?? 0,
-        description: f.description ?? "",
-        url: f.url ?? "",
-        license: f.license ?? "",
-        ...(f.origin !== undefined && f.origin !== "" ? { origin: f.origin } : {}),
-        ...(f.maintainer !== undefined && f.maintainer !== "" ? { maintainer: f.maintainer } : {}),
-        ...(f.buildTime !== undefined && f.buildTime !== 0 ? { buildTime: f.buildTime } : {}),
-        ...(f.commit !== undefined && f.commit !== "" ? { commit: f.commit } : {}),
-        ...(f.providerPriority !== undefined && f.providerPriority !== 0
-          ? { providerPriority: f.providerPriority }
-          : {}),
-        depends: f.depends,
-        provides: f.provides,
-        installIf: f.installIf,
-      },
+    // Optional fields are set only when present (exactOptionalPropertyTypes),
+    // without spreading temporary objects: this runs once per index record.
+    const entry: { -readonly [K in keyof IndexEntry]: IndexEntry[K] } = {
+      checksum: f.checksum,
+      name: f.name,
+      version: f.version,
+      size: f.size ?? 0,
+      installedSize: f.installedSize ?? 0,
+      description: f.description ?? "",
+      url: f.url ?? "",
+      license: f.license ?? "",
+      depends: f.depends,
+      provides: f.provides,
+      installIf: f.installIf,
     };
+    if (f.arch !== undefined && f.arch !== "") entry.arch = f.arch;
+    if (f.origin !== undefined && f.origin !== "") entry.origin = f.origin;
+    if (f.maintainer !== undefined && f.maintainer !== "") entry.maintainer = f.maintainer;
+    if (f.buildTime !== undefined && f.buildTime !== 0) entry.buildTime = f.buildTime;
+    if (f.commit !== undefined && f.commit !== "") entry.commit = f.commit;
+    if (f.providerPriority !== undefined && f.providerPriority !== 0) {
+      entry.providerPriority = f.providerPriority;
+    }
+    return { entry };
   }
 }
 

@@ -14,7 +14,18 @@ const FILE_BYTES = 4 * 1024 * 1024;
 
 /** 1 MiB of word-like text that deflate shrinks about threefold. */
 function textBlock(): Buffer {
-  const words = ["apk", "layer", "tar", "gzip", "musl", "busybox", "alpine", "wolfi", "oci", "sha256"];
+  const words = [
+    "apk",
+    "layer",
+    "tar",
+    "gzip",
+    "musl",
+    "busybox",
+    "alpine",
+    "wolfi",
+    "oci",
+    "sha256",
+  ];
   const parts: string[] = [];
   let state = 7;
   let length = 0;

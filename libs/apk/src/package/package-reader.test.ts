@@ -20,7 +20,7 @@ import {
   IntegrityError,
   LimitExceededError,
   PackageFormatError,
-  SignatureError,
+  type SignatureError,
   TarError,
   UnsafeEntryError,
   UntrustedSignatureError,
@@ -79,7 +79,10 @@ describe("readPackage on synthetic packages", () => {
       name: "usr/bin/hello",
       mode: 0o755,
       content: "#!/bin/sh\necho hello\n",
-      pax: [["APK-TOOLS.checksum.SHA1", "0123456789abcdef0123456789abcdef01234567"]] as [string, string][],
+      pax: [["APK-TOOLS.checksum.SHA1", "0123456789abcdef0123456789abcdef01234567"]] as [
+        string,
+        string,
+      ][],
     },
     { name: "usr/bin/hi", type: "2", linkname: "hello" },
     { name: "usr/bin/hello2", type: "1", linkname: "usr/bin/hello" },
@@ -100,8 +103,28 @@ describe("readPackage on synthetic packages", () => {
       [".post-install", "#!/bin/sh\nexit 0\n"],
     ]);
     expect(pkg.entries).toEqual<PackageEntry[]>([
-      { path: "usr", type: "directory", mode: 0o755, uid: 0, gid: 0, uname: "root", gname: "root", mtime: 1_700_000_000, size: 0 },
-      { path: "usr/bin", type: "directory", mode: 0o755, uid: 0, gid: 0, uname: "root", gname: "root", mtime: 1_700_000_000, size: 0 },
+      {
+        path: "usr",
+        type: "directory",
+        mode: 0o755,
+        uid: 0,
+        gid: 0,
+        uname: "root",
+        gname: "root",
+        mtime: 1_700_000_000,
+        size: 0,
+      },
+      {
+        path: "usr/bin",
+        type: "directory",
+        mode: 0o755,
+        uid: 0,
+        gid: 0,
+        uname: "root",
+        gname: "root",
+        mtime: 1_700_000_000,
+        size: 0,
+      },
       {
         path: "usr/bin/hello",
         type: "file",
@@ -114,8 +137,30 @@ describe("readPackage on synthetic packages", () => {
         size: 21,
         checksum: "0123456789abcdef0123456789abcdef01234567",
       },
-      { path: "usr/bin/hi", type: "symlink", mode: 0o644, uid: 0, gid: 0, uname: "root", gname: "root", mtime: 1_700_000_000, size: 0, linkTarget: "hello" },
-      { path: "usr/bin/hello2", type: "hardlink", mode: 0o644, uid: 0, gid: 0, uname: "root", gname: "root", mtime: 1_700_000_000, size: 0, linkTarget: "usr/bin/hello" },
+      {
+        path: "usr/bin/hi",
+        type: "symlink",
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        uname: "root",
+        gname: "root",
+        mtime: 1_700_000_000,
+        size: 0,
+        linkTarget: "hello",
+      },
+      {
+        path: "usr/bin/hello2",
+        type: "hardlink",
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        uname: "root",
+        gname: "root",
+        mtime: 1_700_000_000,
+        size: 0,
+        linkTarget: "usr/bin/hello",
+      },
     ]);
     expect(pkg.datahash.ok).toBe(true);
     expect(pkg.installedSize).toBe(4096);
@@ -226,13 +271,19 @@ describe("readPackage on synthetic packages", () => {
     it("reports a mismatch rather than a tar error when other bytes replace the data", async () => {
       const built = buildPackage({ data });
       const garbage = gzipMember(new TextEncoder().encode("not a tar at all\n".repeat(64)));
-      const bytes = concatBytes([built.bytes.subarray(0, built.bytes.length - built.data.length), garbage]);
+      const bytes = concatBytes([
+        built.bytes.subarray(0, built.bytes.length - built.data.length),
+        garbage,
+      ]);
       const error = await failure(readPackage(bytes));
       expect(error).toBeInstanceOf(IntegrityError);
       expect(error.cause).toBeInstanceOf(TarError);
       // Without a datahash there is nothing to compare: the tar error stands.
       const plain = buildPackage({ datahash: false, data });
-      const noHash = concatBytes([plain.bytes.subarray(0, plain.bytes.length - plain.data.length), garbage]);
+      const noHash = concatBytes([
+        plain.bytes.subarray(0, plain.bytes.length - plain.data.length),
+        garbage,
+      ]);
       expect(await failure(readPackage(noHash))).toBeInstanceOf(TarError);
     });
   });
@@ -262,7 +313,9 @@ describe("readPackage on synthetic packages", () => {
     });
 
     it("keeps other top-level control dot-files apk ignores, such as melange's .melange.yaml", async () => {
-      const built = buildPackage({ control: [{ name: ".melange.yaml", content: "package: {}\n" }] });
+      const built = buildPackage({
+        control: [{ name: ".melange.yaml", content: "package: {}\n" }],
+      });
       const pkg = await readPackage(built.bytes);
       expect(pkg.otherControlFiles.map((f) => f.name)).toEqual([".melange.yaml"]);
       expect(pkg.scripts).toEqual([]);
@@ -278,7 +331,12 @@ describe("readPackage on synthetic packages", () => {
       const twice = buildPackage({ pkginfo: "pkgname = a\npkgver = 1-r0\npkgver = 2-r0\n" });
       const error = await failure(readPackage(twice.bytes, { file: "twice.apk" }));
       expect(error).toBeInstanceOf(FieldError);
-      expect(error.location).toMatchObject({ file: "twice.apk", entry: ".PKGINFO", field: "pkgver", line: 3 });
+      expect(error.location).toMatchObject({
+        file: "twice.apk",
+        entry: ".PKGINFO",
+        field: "pkgver",
+        line: 3,
+      });
     });
 
     it("refuses a signature member holding anything but signatures", async () => {
@@ -304,7 +362,9 @@ describe("readPackage on synthetic packages", () => {
 
     it("refuses a .PKGINFO over 1 MiB before reading it", async () => {
       const huge = `pkgname = a\npkgver = 1-r0\n${"# padding padding padding\n".repeat(45_000)}`;
-      const error = await failure(readPackage(buildPackage({ pkginfo: huge }).bytes, { file: "big.apk" }));
+      const error = await failure(
+        readPackage(buildPackage({ pkginfo: huge }).bytes, { file: "big.apk" }),
+      );
       expect(error).toBeInstanceOf(LimitExceededError);
       expect(error.location).toMatchObject({ file: "big.apk", entry: ".PKGINFO" });
     });
@@ -318,7 +378,9 @@ describe("readPackage on synthetic packages", () => {
         { name: "usr/bin/h", type: "1", linkname: "etc/shadow" },
         { name: "usr/lib/l", type: "2", linkname: "../../../root" },
       ]) {
-        const error = await failure(readPackage(buildPackage({ data: [entry] }).bytes, { file: "u.apk" }));
+        const error = await failure(
+          readPackage(buildPackage({ data: [entry] }).bytes, { file: "u.apk" }),
+        );
         expect(error, entry.name).toBeInstanceOf(UnsafeEntryError);
         expect(error.message).toContain("u.apk");
         expect(error.location.entry).toBe(entry.name);
@@ -330,9 +392,18 @@ describe("readPackage on synthetic packages", () => {
     const built = buildPackage({ signers: [{ key }], data });
 
     it("truncated at every member boundary and in between: GzipError with the file", async () => {
-      const cuts = [1, 9, 20, built.signature?.length ?? 0, built.bytes.length - built.data.length + 3, built.bytes.length - 4];
+      const cuts = [
+        1,
+        9,
+        20,
+        built.signature?.length ?? 0,
+        built.bytes.length - built.data.length + 3,
+        built.bytes.length - 4,
+      ];
       for (const cut of cuts) {
-        const error = await failure(readPackage(built.bytes.subarray(0, cut), { file: "t.apk", keyring }));
+        const error = await failure(
+          readPackage(built.bytes.subarray(0, cut), { file: "t.apk", keyring }),
+        );
         expect(error, `cut at ${cut}`).toBeInstanceOf(ApkError);
         expect(error.message).toContain("t.apk");
       }
@@ -347,12 +418,17 @@ describe("readPackage on synthetic packages", () => {
     });
 
     it("a gzip of something that is not a tar: TarError", async () => {
-      const notTar = gzipMember(new TextEncoder().encode("<html>not a package</html>\n".repeat(40)));
+      const notTar = gzipMember(
+        new TextEncoder().encode("<html>not a package</html>\n".repeat(40)),
+      );
       expect(await failure(readPackage(notTar))).toBeInstanceOf(TarError);
     });
 
     it("a bad header checksum in the data tar: TarError naming the entry", async () => {
-      const bad = buildPackage({ datahash: false, data: [{ name: "usr/x", content: "1", checksumDelta: 3 }] });
+      const bad = buildPackage({
+        datahash: false,
+        data: [{ name: "usr/x", content: "1", checksumDelta: 3 }],
+      });
       const error = await failure(readPackage(bad.bytes, { file: "b.apk" }));
       expect(error).toBeInstanceOf(TarError);
       expect(error.location).toMatchObject({ file: "b.apk", entry: "usr/x" });
@@ -368,7 +444,9 @@ describe("readPackage on synthetic packages", () => {
       expect(performance.now() - started).toBeLessThan(3000);
       // And the total size limit, whatever the ratio.
       const capped = await failure(
-        readPackage(bomb.bytes, { limits: { maxExpansionRatio: 1e9, maxUncompressedBytes: 32 * 1024 * 1024 } }),
+        readPackage(bomb.bytes, {
+          limits: { maxExpansionRatio: 1e9, maxUncompressedBytes: 32 * 1024 * 1024 },
+        }),
       );
       expect(capped).toBeInstanceOf(LimitExceededError);
       expect(capped.message).toMatch(/maxUncompressedBytes/);
@@ -383,7 +461,9 @@ describeWithFixtures("readPackage on real packages", (fixtures) => {
     pem: fs.readFileSync(path.join(fixtures, dir, name), "utf8"),
   });
   const keyring: Keyring = createKeyring([
-    ...fs.readdirSync(path.join(fixtures, "alpine-keys")).map((name) => keyFile("alpine-keys", name)),
+    ...fs
+      .readdirSync(path.join(fixtures, "alpine-keys"))
+      .map((name) => keyFile("alpine-keys", name)),
     keyFile("wolfictl/pkg/dag/testdata/packages", "wolfi-signing.rsa.pub"),
     keyFile("apko-history-6c8dd7f/cli/testdata", "local-melange.rsa.pub"),
   ]);
@@ -405,7 +485,9 @@ describeWithFixtures("readPackage on real packages", (fixtures) => {
     expect(pkg.installedSize).toBe(1708032);
 
     const index = await readTarGzip(bytesOf("apko/apk/testdata/alpine-316/APKINDEX.tar.gz"));
-    const apkindex = decode(index.files.find((f) => f.entry.path === "APKINDEX")?.content ?? new Uint8Array());
+    const apkindex = decode(
+      index.files.find((f) => f.entry.path === "APKINDEX")?.content ?? new Uint8Array(),
+    );
     const stanza = apkindex.split("\n\n").find((s) => s.includes("\nP:strace\n"));
     expect(stanza).toContain("\nV:5.17-r0\n");
     expect(stanza?.split("\n")[0]).toBe(`C:${pkg.checksum}`);

@@ -107,7 +107,9 @@ describe("parsePkgInfo", () => {
 
   it("accepts melange's repeated license lines; the last counts, as in apk-tools", () => {
     // From Wolfi's ruby3.2-base64-0.2.0-r2.apk (melange/pkg/sca/testdata).
-    const info = parsePkgInfo("pkgname = a\npkgver = 1-r0\nlicense = Ruby\nlicense = BSD-2-Clause\n");
+    const info = parsePkgInfo(
+      "pkgname = a\npkgver = 1-r0\nlicense = Ruby\nlicense = BSD-2-Clause\n",
+    );
     expect(info.license).toBe("BSD-2-Clause");
     expect(info.fields.filter(([key]) => key === "license")).toHaveLength(2);
   });
@@ -160,7 +162,9 @@ describe("formatPkgInfo", () => {
     );
     // The same lines as the real file minus its comments; only abuild's
     // "automatically detected" provides (written after depend) move up.
-    const withoutComments = STRACE.split("\n").filter((line) => line !== "" && !line.startsWith("#"));
+    const withoutComments = STRACE.split("\n").filter(
+      (line) => line !== "" && !line.startsWith("#"),
+    );
     expect(text.trimEnd().split("\n").sort()).toEqual(withoutComments.sort());
     const { fields: _fields, ...typed } = info;
     expect(parsePkgInfo(text)).toMatchObject(typed);

@@ -331,7 +331,11 @@ function splitItems(value: string): string[] {
   return value.split(/[ \t]+/).filter((item) => item !== "");
 }
 
-function assign<K extends keyof PkgInfo>(info: PkgInfo, key: K, value: PkgInfo[K] | undefined): void {
+function assign<K extends keyof PkgInfo>(
+  info: PkgInfo,
+  key: K,
+  value: PkgInfo[K] | undefined,
+): void {
   if (value !== undefined) info[key] = value;
 }
 

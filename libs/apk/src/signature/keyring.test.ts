@@ -29,9 +29,9 @@ describe("verifySignature", () => {
     const entry = `.SIGN.${type}.${key.name}`;
     expect(verifySignature(keyring, entry, signature, signed)).toBe("ok");
     // Fed in pieces, as the package reader does while streaming.
-    expect(verifySignature(keyring, entry, signature, [signed.subarray(0, 5), signed.subarray(5)])).toBe(
-      "ok",
-    );
+    expect(
+      verifySignature(keyring, entry, signature, [signed.subarray(0, 5), signed.subarray(5)]),
+    ).toBe("ok");
     const tampered = signed.slice();
     tampered[3] = (tampered[3] ?? 0) ^ 1;
     expect(verifySignature(keyring, entry, signature, tampered)).toBe("bad");
@@ -40,13 +40,17 @@ describe("verifySignature", () => {
   it("says bad for a signature with the wrong digest or a garbled signature", () => {
     const sha256Signature = sign("sha256", signed, key.privateKey);
     expect(verifySignature(keyring, `.SIGN.RSA.${key.name}`, sha256Signature, signed)).toBe("bad");
-    expect(verifySignature(keyring, `.SIGN.RSA.${key.name}`, new Uint8Array(7), signed)).toBe("bad");
+    expect(verifySignature(keyring, `.SIGN.RSA.${key.name}`, new Uint8Array(7), signed)).toBe(
+      "bad",
+    );
   });
 
   it("says untrusted when the keyring has no key of that name", () => {
     const other = generateTestKey("other.rsa.pub");
     const signature = sign("sha1", signed, other.privateKey);
-    expect(verifySignature(keyring, ".SIGN.RSA.other.rsa.pub", signature, signed)).toBe("untrusted");
+    expect(verifySignature(keyring, ".SIGN.RSA.other.rsa.pub", signature, signed)).toBe(
+      "untrusted",
+    );
     // A verifier without any keyring reports every signature as untrusted.
     const verifier = createSignatureVerifier(undefined, ".SIGN.RSA256.x.rsa.pub", signature);
     verifier.update(signed);
@@ -57,13 +61,19 @@ describe("verifySignature", () => {
     expect(() => verifySignature(keyring, ".SIGN.DSA.x.pub", new Uint8Array(), signed)).toThrow(
       SignatureError,
     );
-    expect(() => verifySignature(keyring, ".PKGINFO", new Uint8Array(), signed)).toThrow(SignatureError);
+    expect(() => verifySignature(keyring, ".PKGINFO", new Uint8Array(), signed)).toThrow(
+      SignatureError,
+    );
   });
 });
 
 describe("parseSignatureEntryName", () => {
   it.each([
-    [".SIGN.RSA.alpine-devel@lists.alpinelinux.org-6165ee59.rsa.pub", "sha1", "alpine-devel@lists.alpinelinux.org-6165ee59.rsa.pub"],
+    [
+      ".SIGN.RSA.alpine-devel@lists.alpinelinux.org-6165ee59.rsa.pub",
+      "sha1",
+      "alpine-devel@lists.alpinelinux.org-6165ee59.rsa.pub",
+    ],
     [".SIGN.RSA256.melange.rsa.pub", "sha256", "melange.rsa.pub"],
     [".SIGN.RSA512.k.rsa.pub", "sha512", "k.rsa.pub"],
   ])("%s", (entry, algorithm, keyName) => {
@@ -97,7 +107,9 @@ describe("createKeyring", () => {
   });
 
   it("names the key it cannot use", () => {
-    const unreadable = catchError(() => createKeyring([{ name: "broken.rsa.pub", pem: "-----BEGIN PUBLIC KEY-----\nnope\n" }]));
+    const unreadable = catchError(() =>
+      createKeyring([{ name: "broken.rsa.pub", pem: "-----BEGIN PUBLIC KEY-----\nnope\n" }]),
+    );
     expect(unreadable).toBeInstanceOf(SignatureError);
     expect((unreadable as SignatureError).message).toContain("broken.rsa.pub");
 
@@ -129,7 +141,9 @@ describeWithFixtures("verifySignature on real signatures", (fixtures) => {
   );
 
   it("verifies Alpine's signature on strace-5.17-r0.apk over its control member", async () => {
-    const bytes = new Uint8Array(fs.readFileSync(path.join(fixtures, "go-apkutils/testdata/strace-5.17-r0.apk")));
+    const bytes = new Uint8Array(
+      fs.readFileSync(path.join(fixtures, "go-apkutils/testdata/strace-5.17-r0.apk")),
+    );
     // The signature and control members are tar streams of their own
     // (the data tar may span members), so read just those two.
     let controlEnd = 0;
@@ -143,11 +157,23 @@ describeWithFixtures("verifySignature on real signatures", (fixtures) => {
     const control = members[1];
     const signature = files[0];
     expect(signature?.entry.path).toBe(`.SIGN.RSA.${alpineKey}`);
-    const controlBytes = bytes.subarray(control?.offset ?? 0, (control?.offset ?? 0) + (control?.length ?? 0));
-    expect(verifySignature(keyring, signature?.entry.path ?? "", signature?.content ?? new Uint8Array(), controlBytes)).toBe("ok");
+    const controlBytes = bytes.subarray(
+      control?.offset ?? 0,
+      (control?.offset ?? 0) + (control?.length ?? 0),
+    );
+    expect(
+      verifySignature(
+        keyring,
+        signature?.entry.path ?? "",
+        signature?.content ?? new Uint8Array(),
+        controlBytes,
+      ),
+    ).toBe("ok");
     // The aarch64 key is trusted too, but it did not make this signature.
     const wrongKey = `.SIGN.RSA.alpine-devel@lists.alpinelinux.org-616ae350.rsa.pub`;
-    expect(verifySignature(keyring, wrongKey, signature?.content ?? new Uint8Array(), controlBytes)).toBe("bad");
+    expect(
+      verifySignature(keyring, wrongKey, signature?.content ?? new Uint8Array(), controlBytes),
+    ).toBe("bad");
   });
 });
 

@@ -139,7 +139,9 @@ export function createSignatureVerifier(
       const check = verify;
       verify = undefined;
       try {
-        return check.verify({ key, padding: constants.RSA_PKCS1_PADDING }, signature) ? "ok" : "bad";
+        return check.verify({ key, padding: constants.RSA_PKCS1_PADDING }, signature)
+          ? "ok"
+          : "bad";
       } catch {
         // OpenSSL throws on signatures of the wrong length or form: not a match.
         return "bad";
@@ -174,9 +176,13 @@ function readPublicKey(name: string, pem: string | Uint8Array): KeyObject {
   try {
     const text = typeof pem === "string" ? pem : undefined;
     const isPemBytes =
-      pem instanceof Uint8Array && Buffer.from(pem.subarray(0, 64)).toString("latin1").includes("-----BEGIN");
+      pem instanceof Uint8Array &&
+      Buffer.from(pem.subarray(0, 64)).toString("latin1").includes("-----BEGIN");
     if (text !== undefined || isPemBytes) {
-      key = createPublicKey({ key: text ?? Buffer.from(pem as Uint8Array).toString("utf8"), format: "pem" });
+      key = createPublicKey({
+        key: text ?? Buffer.from(pem as Uint8Array).toString("utf8"),
+        format: "pem",
+      });
     } else {
       key = createPublicKey({ key: Buffer.from(pem as Uint8Array), format: "der", type: "spki" });
     }

@@ -127,7 +127,11 @@ export function verifyTarHeaderChecksum(block: Uint8Array): boolean {
  * An all-blank field is 0. Returns `undefined` when the field is not a
  * number or not a safe non-negative integer.
  */
-export function parseTarNumber(block: Uint8Array, offset: number, length: number): number | undefined {
+export function parseTarNumber(
+  block: Uint8Array,
+  offset: number,
+  length: number,
+): number | undefined {
   const first = block[offset] ?? 0;
   if (first === 0x80) {
     let value = 0;

@@ -9,13 +9,7 @@ import {
   type RawTarEntry,
   tarArchive,
 } from "../../test/synthetic-archives.js";
-import {
-  ApkError,
-  GzipError,
-  LimitExceededError,
-  TarError,
-  UnsafeEntryError,
-} from "../errors.js";
+import { ApkError, GzipError, LimitExceededError, TarError, UnsafeEntryError } from "../errors.js";
 import { createKeyring, verifySignature } from "../signature/keyring.js";
 import { TAR_BLOCK_SIZE, TAR_FIELDS } from "./tar-header.js";
 import { readTar, readTarGzip, type TarEntry, type TarReadOptions } from "./tar-reader.js";
@@ -67,7 +61,12 @@ describe("readTar", () => {
         ],
       },
       { name: "placeholder", pax: [["path", longName]], content: "long pax name" },
-      { name: "././@LongLink", gnuLongName: "usr/lib/gnu-long-name.so", content: "gnu", format: "gnu" },
+      {
+        name: "././@LongLink",
+        gnuLongName: "usr/lib/gnu-long-name.so",
+        content: "gnu",
+        format: "gnu",
+      },
       { name: "usr/bin/link", type: "2", linkname: "tool" },
       { name: "usr/bin/hard", type: "1", linkname: "./usr/bin/tool" },
     ]);
@@ -171,12 +170,20 @@ describe("readTar", () => {
   describe("refuses unsafe entries, naming them", () => {
     const cases: [string, RawTarEntry[], string][] = [
       ["a `..` component", [{ name: "../x", content: "" }], "../x"],
-      ["a `..` inside the path", [{ name: "usr/../../etc/passwd", content: "" }], "usr/../../etc/passwd"],
+      [
+        "a `..` inside the path",
+        [{ name: "usr/../../etc/passwd", content: "" }],
+        "usr/../../etc/passwd",
+      ],
       ["an absolute path", [{ name: "/etc/passwd", content: "" }], "/etc/passwd"],
       ["an absolute PAX path", [{ name: "ok", pax: [["path", "/abs"]] }], "/abs"],
       ["an OCI whiteout", [{ name: "usr/.wh.x", content: "" }], "usr/.wh.x"],
       ["an opaque whiteout", [{ name: "usr/.wh..wh..opq", content: "" }], "usr/.wh..wh..opq"],
-      ["a character device", [{ name: "dev/null", type: "3", devmajor: 1, devminor: 3 }], "dev/null"],
+      [
+        "a character device",
+        [{ name: "dev/null", type: "3", devmajor: 1, devminor: 3 }],
+        "dev/null",
+      ],
       ["a block device", [{ name: "dev/sda", type: "4" }], "dev/sda"],
       ["a FIFO", [{ name: "run/fifo", type: "6" }], "run/fifo"],
       ["a hard link to a missing entry", [{ name: "h", type: "1", linkname: "etc/shadow" }], "h"],
@@ -188,7 +195,11 @@ describe("readTar", () => {
         ],
         "h",
       ],
-      ["a hard link outside the root", [{ name: "h", type: "1", linkname: "../../etc/shadow" }], "h"],
+      [
+        "a hard link outside the root",
+        [{ name: "h", type: "1", linkname: "../../etc/shadow" }],
+        "h",
+      ],
       [
         "a hard link to a directory",
         [
@@ -197,7 +208,11 @@ describe("readTar", () => {
         ],
         "h",
       ],
-      ["a symlink escaping the root", [{ name: "usr/lib/x", type: "2", linkname: "../../../etc" }], "usr/lib/x"],
+      [
+        "a symlink escaping the root",
+        [{ name: "usr/lib/x", type: "2", linkname: "../../../etc" }],
+        "usr/lib/x",
+      ],
       [
         "a path through an earlier symlink",
         [
@@ -252,7 +267,9 @@ describe("readTar", () => {
 describe("readTarGzip", () => {
   it("reads each gzip member as its own tar stream, as apk frames a signed index", async () => {
     const signature = gzipMember(
-      tarArchive([{ name: ".SIGN.RSA.key.rsa.pub", content: "sig", format: "gnu" }], { end: false }),
+      tarArchive([{ name: ".SIGN.RSA.key.rsa.pub", content: "sig", format: "gnu" }], {
+        end: false,
+      }),
     );
     const index = gzipMember(
       tarArchive([
@@ -273,7 +290,9 @@ describe("readTarGzip", () => {
   });
 
   it("names the file in its errors", async () => {
-    const error = await failure(readTarGzip(new Uint8Array([1, 2, 3]), { file: "APKINDEX.tar.gz" }));
+    const error = await failure(
+      readTarGzip(new Uint8Array([1, 2, 3]), { file: "APKINDEX.tar.gz" }),
+    );
     expect(error).toBeInstanceOf(GzipError);
     expect(error.message).toContain("APKINDEX.tar.gz");
   });
@@ -295,9 +314,19 @@ describeWithFixtures("readTarGzip on real indexes", (fixtures) => {
       { name: keyName, pem: fs.readFileSync(path.join(fixtures, "alpine-keys", keyName), "utf8") },
     ]);
     const signed = members[1];
-    const signedBytes = bytes.subarray(signed?.offset ?? 0, (signed?.offset ?? 0) + (signed?.length ?? 0));
+    const signedBytes = bytes.subarray(
+      signed?.offset ?? 0,
+      (signed?.offset ?? 0) + (signed?.length ?? 0),
+    );
     const signature = files[0];
-    expect(verifySignature(keyring, signature?.entry.path ?? "", signature?.content ?? new Uint8Array(), signedBytes)).toBe("ok");
+    expect(
+      verifySignature(
+        keyring,
+        signature?.entry.path ?? "",
+        signature?.content ?? new Uint8Array(),
+        signedBytes,
+      ),
+    ).toBe("ok");
     expect(text(files[2]?.content ?? new Uint8Array()).split("\n\n").length).toBeGreaterThan(4900);
   });
 

@@ -352,10 +352,12 @@ async function readHeaders(
     switch (header.typeflag) {
       case TAR_TYPE.paxExtended:
         local ??= new Map();
-        for (const record of await readPax(reader, header.size, at)) local.set(record.key, record.value);
+        for (const record of await readPax(reader, header.size, at))
+          local.set(record.key, record.value);
         break;
       case TAR_TYPE.paxGlobal:
-        for (const record of await readPax(reader, header.size, at)) global.set(record.key, record.value);
+        for (const record of await readPax(reader, header.size, at))
+          global.set(record.key, record.value);
         break;
       case TAR_TYPE.gnuLongName:
         longName = await readLongName(reader, header.size, maxPathBytes, at);
@@ -448,7 +450,8 @@ function buildEntry(
     if (Buffer.byteLength(rawLink) > maxPathBytes) {
       throw new LimitExceededError(`link target is longer than ${maxPathBytes} bytes`, at);
     }
-    entry.linkTarget = type === "hardlink" ? normalizePath(rawLink, at, "hard link target") : rawLink;
+    entry.linkTarget =
+      type === "hardlink" ? normalizePath(rawLink, at, "hard link target") : rawLink;
   }
   if (type === "character-device" || type === "block-device") {
     entry.devMajor = header.devmajor;
@@ -539,7 +542,11 @@ function checkPlacement(
 ): void {
   // A parent that an earlier entry made a symlink would redirect this entry
   // wherever that symlink points when extracted.
-  for (let slash = entry.path.indexOf("/"); slash >= 0; slash = entry.path.indexOf("/", slash + 1)) {
+  for (
+    let slash = entry.path.indexOf("/");
+    slash >= 0;
+    slash = entry.path.indexOf("/", slash + 1)
+  ) {
     const parent = entry.path.slice(0, slash);
     if (kinds.get(parent) === "symlink") {
       throw new UnsafeEntryError(`path goes through the symlink ${parent}`, at);
@@ -551,7 +558,8 @@ function checkPlacement(
     if (kind === undefined) {
       throw new UnsafeEntryError(`hard link to ${target}, which is not earlier in the archive`, at);
     }
-    if (kind === "directory") throw new UnsafeEntryError(`hard link to the directory ${target}`, at);
+    if (kind === "directory")
+      throw new UnsafeEntryError(`hard link to the directory ${target}`, at);
   }
   if (entry.type === "symlink") {
     const target = entry.linkTarget ?? "";
@@ -627,7 +635,8 @@ export function relocate(error: unknown, at: ApkErrorLocation): unknown {
   if (!(error instanceof ApkError)) return error;
   const merged = { ...at, ...error.location };
   const same = Object.keys(merged).every(
-    (key) => merged[key as keyof ApkErrorLocation] === error.location[key as keyof ApkErrorLocation],
+    (key) =>
+      merged[key as keyof ApkErrorLocation] === error.location[key as keyof ApkErrorLocation],
   );
   if (same) return error;
   const Constructor = error.constructor as new (
