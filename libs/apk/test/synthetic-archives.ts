@@ -201,7 +201,7 @@ const DIGEST = { RSA: "sha1", RSA256: "sha256", RSA512: "sha512" } as const;
 /** Builds an APK v2 package the way abuild lays one out. */
 export function buildPackage(spec: SyntheticPackage = {}): SyntheticPackageBytes {
   const dataTar = tarArchive(spec.data ?? [{ name: "usr/", type: "5", mode: 0o755 }]);
-  let data = new Uint8Array(0);
+  let data: Uint8Array = new Uint8Array(0);
   if (spec.noData !== true) {
     const size = spec.dataMemberBytes ?? dataTar.length;
     const members: Uint8Array[] = [];

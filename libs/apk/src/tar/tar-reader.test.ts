@@ -133,6 +133,20 @@ describe("readTar", () => {
     expect(consumed).toBe(tar.length);
   });
 
+  it("refuses entries hidden after the end marker or behind a lone zero block", async () => {
+    const hidden = tarArchive([{ name: "hidden", content: "x" }], { end: false });
+    const afterEnd = concatBytes([tarArchive([{ name: "a", content: "" }]), hidden]);
+    const error = await failure(readAll(afterEnd));
+    expect(error).toBeInstanceOf(TarError);
+    expect(error.message).toMatch(/after the end-of-archive/);
+    const lone = concatBytes([
+      tarArchive([{ name: "a", content: "" }], { end: false }),
+      new Uint8Array(TAR_BLOCK_SIZE),
+      hidden,
+    ]);
+    expect((await failure(readAll(lone))).message).toMatch(/lone zero block/);
+  });
+
   it("names the entry whose header checksum is wrong", async () => {
     const tar = tarArchive([
       { name: "good", content: "1" },

@@ -176,8 +176,8 @@ const utf8 = new TextDecoder("utf-8");
 /**
  * Reads a tar stream entry by entry. Each entry's body must be read (or
  * not) before the next entry is requested; unread bodies are skipped. After
- * the end-of-archive marker the rest of the input is read and ignored, so
- * a caller hashing the input sees all of it.
+ * the end-of-archive marker the rest of the input is read (so a caller
+ * hashing the input sees all of it) and must be zeros.
  *
  * @throws TarError on a bad header checksum (naming the entry), a truncated
  *   header or body, a malformed number or PAX record, an unsupported type.
@@ -230,8 +230,15 @@ export async function* readTar(
       }
       if (hasBody) await skipPadding(reader, entry.size, at(entry.path));
     }
-    // Whatever follows the end marker (GNU tar pads to 10 KiB) is read, not kept.
-    await reader.drain();
+    // GNU tar pads archives with zeros to 10 KiB; anything else after the end
+    // marker would be hidden data (apk-tools refuses it too).
+    const hidden = await reader.drainZeros();
+    if (hidden !== undefined) {
+      throw new TarError("non-zero data after the end-of-archive marker", {
+        ...base,
+        offset: hidden,
+      });
+    }
   } catch (error) {
     throw relocate(error, base);
   } finally {
@@ -333,6 +340,20 @@ async function readHeaders(
     if (block.length === 0 || (block.length === TAR_BLOCK_SIZE && isZeroBlock(block))) {
       if (pendingMeta()) {
         throw new TarError("archive ends right after an extended header", { ...base, offset });
+      }
+      if (block.length > 0) {
+        // apk-tools reads on past a single zero block, other readers stop:
+        // entries after one would be seen by some and not others.
+        const next = await reader.read(TAR_BLOCK_SIZE);
+        if (!isZeroBlock(next)) {
+          throw new TarError(
+            "a lone zero block inside the archive: entries follow the end marker",
+            {
+              ...base,
+              offset,
+            },
+          );
+        }
       }
       return undefined; // end of archive, with or without end blocks
     }
@@ -711,9 +732,18 @@ class ByteReader {
     return skipped;
   }
 
-  /** Reads everything that is left. */
-  async drain(): Promise<void> {
-    while ((await this.readUpTo(Number.MAX_SAFE_INTEGER)).length > 0) {}
+  /** Reads everything that is left; returns the offset of the first non-zero byte, if any. */
+  async drainZeros(): Promise<number | undefined> {
+    let firstNonZero: number | undefined;
+    for (;;) {
+      const start = this.position;
+      const chunk = await this.readUpTo(Number.MAX_SAFE_INTEGER);
+      if (chunk.length === 0) return firstNonZero;
+      if (firstNonZero === undefined) {
+        const at = chunk.findIndex((byte) => byte !== 0);
+        if (at >= 0) firstNonZero = start + at;
+      }
+    }
   }
 
   async close(): Promise<void> {
