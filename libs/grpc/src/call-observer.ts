@@ -44,3 +44,25 @@ export function onResponseEnd<R extends CallResponse>(
   }
   return { ...response, messages: observeStream(response.messages, onEnd) };
 }
+
+/**
+ * Runs `call` and calls `onEnd` once when its response is complete, or with
+ * the error it failed with. Logging and metrics interceptors, on either side,
+ * are this plus what they do in `onEnd`.
+ */
+export async function observeCall<R extends CallResponse>(
+  call: () => Promise<R>,
+  onEnd: (error: unknown) => void,
+): Promise<R> {
+  try {
+    return onResponseEnd(await call(), onEnd);
+  } catch (err) {
+    onEnd(err);
+    throw err;
+  }
+}
+
+/** The status code a call ended with: OK, or the code of the error it failed with. */
+export function endCode(error: unknown): Code {
+  return error === undefined ? Code.OK : TailorError.from(error).code;
+}

@@ -1,7 +1,7 @@
 import type { Registry } from "prom-client";
 import { errorFields, levelForCode } from "./call-log.js";
 import { callMetrics } from "./call-metrics.js";
-import { onResponseEnd } from "./call-observer.js";
+import { endCode, observeCall } from "./call-observer.js";
 import type { ClientInterceptor, ClientRequest } from "./client-call.js";
 import { Code, codeName } from "./code.js";
 import { TailorError } from "./tailor-error.js";
@@ -29,12 +29,7 @@ function logAttempt(request: ClientRequest, startedAt: number, err: unknown): vo
 export const clientLoggingInterceptor: ClientInterceptor = (next) => async (request) => {
   const startedAt = performance.now();
   const log = (err: unknown) => logAttempt(request, startedAt, err);
-  try {
-    return onResponseEnd(await next(request), log);
-  } catch (err) {
-    log(err);
-    throw err;
-  }
+  return observeCall(() => next(request), log);
 };
 
 /**
@@ -45,17 +40,10 @@ export function clientMetricsInterceptor(registry: Registry): ClientInterceptor 
   const metrics = callMetrics(registry, "tailor_grpc_client", "made by this process");
   return (next) => async (request) => {
     const startedAt = performance.now();
-    const record = (err: unknown) =>
-      metrics.observe(
-        request.method,
-        err === undefined ? Code.OK : TailorError.from(err).code,
-        (performance.now() - startedAt) / 1000,
-      );
-    try {
-      return onResponseEnd(await next(request), record);
-    } catch (err) {
-      record(err);
-      throw err;
-    }
+    return observeCall(
+      () => next(request),
+      (err) =>
+        metrics.observe(request.method, endCode(err), (performance.now() - startedAt) / 1000),
+    );
   };
 }
