@@ -43,7 +43,8 @@ export function describeWithFixtures(name: string, fn: (fixturesDir: string) => 
       ? `TAILOR_FIXTURES_DIR=${override} is not a directory`
       : "shared/fixtures/real not found next to the repository (set TAILOR_FIXTURES_DIR to point at it)";
   process.stderr.write(`skipping "${name}": ${reason}\n`);
-  describe.skip(`${name} (skipped: ${reason})`, () => {
+  // skipIf keeps the suite visible in the report as skipped, with its reason in the name.
+  describe.skipIf(true)(`${name} (skipped: ${reason})`, () => {
     it("needs the shared fixtures", () => {});
   });
 }
