@@ -15,7 +15,7 @@ import type { Logger } from "@tailor/log";
 import { createLogger } from "@tailor/log";
 import { resolverService } from "@tailor/resolver";
 import type { RunningService, ServiceDefinition } from "@tailor/service";
-import { createProcessDependencies, startService } from "@tailor/service";
+import { createProcessDependencies, runAll, startService } from "@tailor/service";
 import { lockDataDir } from "./data-dir-lock.js";
 import type { ResolvedNats } from "./nats-resolution.js";
 import { resolveNats } from "./nats-resolution.js";
@@ -111,11 +111,15 @@ export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllI
   const unlock = await lockDataDir(dataDir);
   const cleanups: (() => Promise<void>)[] = [unlock];
   const services: RunningService[] = [];
-  const stopAll = async () => {
-    for (const service of [...services].reverse()) await service.stop();
-    services.length = 0;
-    while (cleanups.length > 0) await cleanups.pop()?.();
-  };
+  // Gateway first, data layer last; every step runs even if one fails.
+  const stopAll = () =>
+    runAll([
+      ...services
+        .splice(0)
+        .reverse()
+        .map((service) => () => service.stop()),
+      ...cleanups.splice(0).reverse(),
+    ]);
   try {
     const config = await withFreePorts({ ...baseConfig, dataDir }, logger);
     const nats = await resolveNats({ configuredUrl: config.natsUrl, dataDir, logger });

@@ -339,13 +339,23 @@ class NatsBus implements Bus {
   }
 
   async #close(graceMs: number): Promise<void> {
+    const deadline = Date.now() + graceMs;
     this.#closing.abort();
     await this.#waitForSettled(graceMs);
     await Promise.allSettled([...this.#background]);
     if (!this.#nc.isClosed()) {
-      await this.#nc.drain().catch((error: unknown) => {
-        this.#logger.warn({ err: error }, "draining the NATS connection failed");
-      });
+      // drain() needs the server to answer; with NATS down (and reconnects
+      // retried forever) it would never resolve, so a stopping service would
+      // hang. Drain only while connected, and never past the grace period.
+      const drained = this.isConnected()
+        ? await withTimeout(this.#nc.drain(), Math.max(deadline - Date.now(), 1_000)).catch(
+            (error: unknown) => {
+              this.#logger.warn({ err: error }, "draining the NATS connection failed");
+              return false;
+            },
+          )
+        : false;
+      if (!drained && !this.#nc.isClosed()) await this.#nc.close().catch(() => undefined);
     }
     await this.#statusLoop;
   }
@@ -503,4 +513,17 @@ class NatsBus implements Bus {
 
 function isNoResponders(error: unknown): boolean {
   return error instanceof NatsError && error.code === "503";
+}
+
+/** Resolves true when `work` settles within `ms`, false when the time runs out first. */
+async function withTimeout(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([work.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

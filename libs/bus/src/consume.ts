@@ -106,7 +106,7 @@ async function* run<T extends Message>(
           if (next.done === true) break;
           const msg = next.value;
           if (signal.aborted) {
-            msg.nak();
+            await handBack(context, general, msg);
             continue;
           }
           const delivery = await prepare(context, spec, msg, control);
@@ -131,7 +131,7 @@ async function* run<T extends Message>(
         const current = batch;
         batch = undefined;
         if (current !== undefined && messages !== undefined) {
-          await drainUnhanded(current, messages);
+          await drainUnhanded(context, general, current, messages);
         }
       }
     }
@@ -142,16 +142,40 @@ async function* run<T extends Message>(
 }
 
 /**
- * Messages already pulled but not handed out (the caller stopped early) are
- * nak'ed so another process gets them now rather than after the ack wait.
+ * Hands back a pulled message that will not be handled now. Normally a nak,
+ * so another process gets it at once; but the extra server-side delivery
+ * (past maxDeliver) is the bus's only chance to dead-letter the message —
+ * a nak there would let the server drop it silently — so it is dead-lettered.
  */
-async function drainUnhanded(batch: ConsumerMessages, messages: AsyncIterator<JsMsg>) {
+async function handBack(
+  context: ConsumeContext,
+  spec: ConsumerSpec<Message>,
+  msg: JsMsg,
+): Promise<void> {
+  if (msg.info.deliveryCount > spec.maxDeliver) {
+    const reason = maxDeliveriesReason(context.recallReason(spec.name, msg.info.streamSequence));
+    await context.deadLetter(spec, msg, reason);
+    return;
+  }
+  msg.nak();
+}
+
+/**
+ * Messages already pulled but not handed out (the caller stopped early) are
+ * handed back so another process gets them now rather than after the ack wait.
+ */
+async function drainUnhanded(
+  context: ConsumeContext,
+  spec: ConsumerSpec<Message>,
+  batch: ConsumerMessages,
+  messages: AsyncIterator<JsMsg>,
+) {
   batch.stop();
   try {
     for (;;) {
       const next = await messages.next();
       if (next.done === true) return;
-      next.value.nak();
+      await handBack(context, spec, next.value);
     }
   } catch {
     // The pull ended with an error; nothing is left to hand back.

@@ -92,6 +92,7 @@ export class JetStreamDelivery<T extends Message> implements Delivery<T> {
   readonly #control: DeliveryControl;
   #settled = false;
   #released = false;
+  #expired = false;
   #expiry: NodeJS.Timeout | undefined;
 
   constructor(msg: JsMsg, event: EventType<T>, message: T, control: DeliveryControl) {
@@ -156,7 +157,9 @@ export class JetStreamDelivery<T extends Message> implements Delivery<T> {
   working(): void {
     if (this.#settled) return;
     this.#msg.working();
-    this.#armExpiry();
+    // Past the local ack wait the slot is already freed; the server may still
+    // accept the progress report, so send it, but do not re-arm the timer.
+    if (!this.#expired) this.#armExpiry();
   }
 
   #claim(): boolean {
@@ -173,15 +176,16 @@ export class JetStreamDelivery<T extends Message> implements Delivery<T> {
   }
 
   /**
-   * Once the ack wait runs out the server redelivers, so this delivery is
-   * abandoned; freeing its slot keeps a handler that forgot to settle from
-   * stalling the consumer.
+   * Once the ack wait runs out the server may redeliver; freeing the slot
+   * keeps a handler that forgot to settle from stalling the consumer. The
+   * delivery stays unsettled: a late ack, nak or term is still sent, and the
+   * server honours it unless it has already redelivered the message.
    */
   #armExpiry(): void {
     clearTimeout(this.#expiry);
     this.#expiry = setTimeout(() => {
       if (this.#settled) return;
-      this.#settled = true;
+      this.#expired = true;
       this.#control.onExpired(this);
       this.#release();
     }, this.#control.ackWaitMs);

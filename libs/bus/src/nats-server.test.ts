@@ -24,6 +24,19 @@ async function storeDir(): Promise<string> {
   return dir;
 }
 
+describe("Bus.close when the server is gone", () => {
+  it("returns within its grace period instead of waiting for a server that will not answer", async () => {
+    const server = await spawnNatsServer({ storeDir: await storeDir(), logger: testLogger() });
+    const bus = await connectBus({ servers: server.url, name: "gone", logger: testLogger() });
+    await bus.provision();
+    await server.stop();
+    const started = Date.now();
+    await bus.close({ graceMs: 500 });
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(bus.isConnected()).toBe(false);
+  });
+});
+
 describe("spawnNatsServer", () => {
   it("finds an installed nats-server", () => {
     expect(findNatsServerBinary()).toMatch(/nats-server$/);

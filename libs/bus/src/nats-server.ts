@@ -83,6 +83,10 @@ export async function spawnNatsServer(options: SpawnNatsServerOptions): Promise<
   const child = spawn(
     binary,
     ["-a", "127.0.0.1", "-p", portArgument, "-js", "-sd", options.storeDir],
+    // Same process group on purpose: if the parent is killed outright, a
+    // terminal's signals still end this server rather than orphan it. A
+    // Ctrl-C may therefore stop it before the parent's services; Bus.close()
+    // copes with a server that is already gone.
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   const output = new OutputLog(child, options.logger);
@@ -106,11 +110,15 @@ class OutputLog {
   #listeners = new Set<(line: string) => void>();
 
   constructor(child: ChildProcess, logger: Logger | undefined) {
+    let partial = "";
     const onData = (chunk: Buffer): void => {
       const text = chunk.toString("utf8");
       // Only the tail matters for an error message; keep memory bounded.
       this.#text = (this.#text + text).slice(-8_000);
-      for (const line of text.split("\n")) {
+      // A line may arrive split across chunks: keep the unfinished end.
+      const lines = (partial + text).split("\n");
+      partial = (lines.pop() ?? "").slice(-8_000);
+      for (const line of lines) {
         if (line.trim() === "") continue;
         logger?.debug({ component: "nats-server" }, line.trim());
         for (const listener of this.#listeners) listener(line);

@@ -14,4 +14,4 @@ export { databaseOf } from "./service-definition.js";
 export { serviceInfo, TAILOR_VERSION } from "./service-info.js";
 export { onShutdownSignal } from "./shutdown-signal.js";
 export type { RunningService } from "./start-service.js";
-export { startService } from "./start-service.js";
+export { runAll, startService } from "./start-service.js";

@@ -3,7 +3,7 @@ import { createLogger } from "@tailor/log";
 import { createProcessDependencies } from "./process-dependencies.js";
 import type { ServiceDefinition } from "./service-definition.js";
 import { onShutdownSignal } from "./shutdown-signal.js";
-import { startService } from "./start-service.js";
+import { runAll, startService } from "./start-service.js";
 
 /**
  * The body of every `services/<name>/src/main.ts`: configuration from the
@@ -24,8 +24,5 @@ export async function runServiceProcess(definition: ServiceDefinition): Promise<
     await deps.close();
     throw error;
   });
-  onShutdownSignal(logger, async () => {
-    await running.stop();
-    await deps.close();
-  });
+  onShutdownSignal(logger, () => runAll([() => running.stop(), () => deps.close()]));
 }

@@ -85,14 +85,36 @@ export async function startService(
     logger,
     info: instance.info ?? {},
     stop() {
-      stopping ??= (async () => {
-        await grpc.shutdown();
-        await instance.stop?.();
-        clients.close();
-        await bus.close();
-        logger.info(`${definition.name} stopped`);
-      })();
+      stopping ??= runAll(
+        [
+          () => grpc.shutdown(),
+          async () => instance.stop?.(),
+          async () => clients.close(),
+          () => bus.close(),
+        ],
+        () => logger.info(`${definition.name} stopped`),
+      );
       return stopping;
     },
   };
+}
+
+/**
+ * Runs every cleanup step in order even when one fails (a failed gRPC drain
+ * must not leave the NATS connection open), then rethrows the first failure.
+ */
+export async function runAll(
+  steps: readonly (() => Promise<unknown>)[],
+  onSuccess?: () => void,
+): Promise<void> {
+  let first: { error: unknown } | undefined;
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (error) {
+      first ??= { error };
+    }
+  }
+  if (first !== undefined) throw first.error;
+  onSuccess?.();
 }
