@@ -40,7 +40,11 @@ export type {
   ReadApkIndexArchiveOptions,
   WriteApkIndexArchiveOptions,
 } from "./index/apk-index-archive.js";
-export { readApkIndexArchive, writeApkIndexArchive } from "./index/apk-index-archive.js";
+export {
+  DEFAULT_INDEX_MAX_UNCOMPRESSED_BYTES,
+  readApkIndexArchive,
+  writeApkIndexArchive,
+} from "./index/apk-index-archive.js";
 export type {
   ParseApkIndexOptions,
   ParsedApkIndex,

@@ -32,6 +32,12 @@ export interface RawTarEntry {
   pax?: [string, string | Uint8Array][];
   /** GNU long name written in an `L` header before the entry. */
   gnuLongName?: string;
+  /** GNU long link target written in a `K` header before the entry. */
+  gnuLongLink?: string;
+  /** PAX global records, written in a `g` header before the entry. */
+  paxGlobal?: [string, string | Uint8Array][];
+  /** Raw bytes for the ustar prefix field (written whatever the format). */
+  prefix?: string;
   /** Header layout. @default "ustar" */
   format?: "ustar" | "gnu";
   /** Add this to the stored checksum, to corrupt it. */
@@ -68,7 +74,8 @@ export function tarHeader(entry: RawTarEntry, size: number): Uint8Array {
   block[TAR_FIELDS.typeflag.offset] = (entry.type ?? "0").charCodeAt(0);
   writeString(block, "linkname", entry.linkname ?? "");
   if ((entry.format ?? "ustar") === "gnu") {
-    writeString(block, "magic", "ustar  \0");
+    // GNU's magic runs over the version field: "ustar  \0".
+    block.set(encoder.encode("ustar  \0"), TAR_FIELDS.magic.offset);
   } else {
     writeString(block, "magic", "ustar\0");
     writeString(block, "version", "00");
@@ -77,6 +84,7 @@ export function tarHeader(entry: RawTarEntry, size: number): Uint8Array {
   writeString(block, "gname", entry.gname ?? "root");
   writeOctal(block, "devmajor", entry.devmajor ?? 0);
   writeOctal(block, "devminor", entry.devminor ?? 0);
+  if (entry.prefix !== undefined) writeString(block, "prefix", entry.prefix);
   const checksum = tarHeaderChecksum(block).unsigned + (entry.checksumDelta ?? 0);
   writeString(block, "checksum", `${checksum.toString(8).padStart(6, "0")}\0 `);
   return block;
@@ -92,6 +100,16 @@ function padded(bytes: Uint8Array): Uint8Array {
 export function tarArchive(entries: RawTarEntry[], options: { end?: boolean } = {}): Uint8Array {
   const parts: Uint8Array[] = [];
   for (const entry of entries) {
+    if (entry.paxGlobal !== undefined) {
+      const body = concatBytes(entry.paxGlobal.map(([key, value]) => encodePaxRecord(key, value)));
+      parts.push(tarHeader({ name: "pax_global_header", type: "g" }, body.length));
+      parts.push(padded(body));
+    }
+    if (entry.gnuLongLink !== undefined) {
+      const link = encoder.encode(`${entry.gnuLongLink}\0`);
+      parts.push(tarHeader({ name: "././@LongLink", type: "K", format: "gnu" }, link.length));
+      parts.push(padded(link));
+    }
     if (entry.gnuLongName !== undefined) {
       const name = encoder.encode(`${entry.gnuLongName}\0`);
       parts.push(tarHeader({ name: "././@LongLink", type: "L", format: "gnu" }, name.length));

@@ -1,18 +1,26 @@
 import { generateKeyPairSync } from "node:crypto";
+import { once } from "node:events";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import zlib from "node:zlib";
 import { describeWithFixtures } from "@tailor/testing";
 import { describe, expect, it } from "vitest";
+import { tarHeader } from "../../test/synthetic-archives.js";
 import {
   ApkError,
   BadSignatureError,
+  LimitExceededError,
   PackageFormatError,
   UntrustedSignatureError,
 } from "../errors.js";
 import { createKeyring } from "../signature/keyring.js";
 import type { ApkSigner } from "../signature/signer.js";
 import { readTarGzip } from "../tar/tar-reader.js";
-import { readApkIndexArchive, writeApkIndexArchive } from "./apk-index-archive.js";
+import {
+  DEFAULT_INDEX_MAX_UNCOMPRESSED_BYTES,
+  readApkIndexArchive,
+  writeApkIndexArchive,
+} from "./apk-index-archive.js";
 import { formatApkIndexText, parseApkIndexText } from "./apk-index-text.js";
 import type { IndexEntry } from "./index-entry.js";
 
@@ -230,5 +238,49 @@ describe("writeApkIndexArchive / readApkIndexArchive", () => {
     await expect(
       readApkIndexArchive(Buffer.concat([signed, extra]), { keyring }),
     ).rejects.toBeInstanceOf(PackageFormatError);
+  });
+
+  it("refuses an index inflating past 256 MiB by default with a LimitExceededError", async () => {
+    expect(DEFAULT_INDEX_MAX_UNCOMPRESSED_BYTES).toBe(256 * 1024 * 1024);
+    // An APKINDEX of 300 MiB (the review's had 540 MiB and crashed V8's string
+    // length with ERR_STRING_TOO_LONG), gzip'd as a stream.
+    const size = 300 * 1024 * 1024;
+    const chunk = Buffer.from("P:pkg\nV:1.0-r0\n\n".repeat(65536));
+    const gzip = zlib.createGzip({ level: 1 });
+    const out: Buffer[] = [];
+    gzip.on("data", (part: Buffer) => out.push(part));
+    const ended = once(gzip, "end");
+    gzip.write(tarHeader({ name: "APKINDEX" }, size));
+    for (let written = 0; written < size; written += chunk.length) {
+      const part = chunk.subarray(0, Math.min(chunk.length, size - written));
+      if (!gzip.write(part)) await once(gzip, "drain");
+    }
+    gzip.end(new Uint8Array(1024));
+    await ended;
+    const archive = new Uint8Array(Buffer.concat(out));
+    // The ratio limit is lifted so that the size limit is the one that trips.
+    const error = await readApkIndexArchive(archive, {
+      file: "huge/APKINDEX.tar.gz",
+      limits: { maxExpansionRatio: 1e9 },
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(LimitExceededError);
+    expect((error as ApkError).location.file).toBe("huge/APKINDEX.tar.gz");
+    expect((error as ApkError).message).toMatch(/maxUncompressedBytes/);
+  }, 60_000);
+
+  it("reports a bad signature before decoding or parsing the index text", async () => {
+    const signed = await writeApkIndexArchive({ entries, signer: signer("sha1") });
+    const signatureLength = signed.length - (await writeApkIndexArchive({ entries })).length;
+    // An index member whose APKINDEX is not an index at all.
+    const garbage = zlib.gzipSync(
+      Buffer.concat([tarHeader({ name: "APKINDEX" }, 4), Buffer.alloc(512, 0xff)]),
+    );
+    const forged = new Uint8Array(Buffer.concat([signed.subarray(0, signatureLength), garbage]));
+    await expect(readApkIndexArchive(forged, { keyring })).rejects.toBeInstanceOf(
+      BadSignatureError,
+    );
   });
 });

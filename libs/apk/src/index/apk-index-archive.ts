@@ -6,7 +6,12 @@
  */
 
 import type { ApkErrorLocation } from "../errors.js";
-import { BadSignatureError, PackageFormatError, UntrustedSignatureError } from "../errors.js";
+import {
+  BadSignatureError,
+  LimitExceededError,
+  PackageFormatError,
+  UntrustedSignatureError,
+} from "../errors.js";
 import type { Keyring, SignatureInfo } from "../signature/keyring.js";
 import { parseSignatureEntryName, verifySignature } from "../signature/keyring.js";
 import type { ApkSigner } from "../signature/signer.js";
@@ -31,7 +36,11 @@ export interface ReadApkIndexArchiveOptions {
    * (apk's default; `--allow-untrusted` turns it off). @default true when a keyring is given
    */
   readonly requireSignature?: boolean;
-  /** Size limits while inflating (the whole index is kept in memory). */
+  /**
+   * Size limits while inflating (the whole index is kept in memory).
+   * `maxUncompressedBytes` defaults to {@link DEFAULT_INDEX_MAX_UNCOMPRESSED_BYTES}
+   * here, not to the 4 GiB of packages.
+   */
   readonly limits?: Partial<ReadLimits>;
 }
 
@@ -45,6 +54,14 @@ export interface ApkIndexArchive extends ParsedApkIndex {
 
 const SIGN_PREFIX = ".SIGN.";
 const decoder = new TextDecoder("utf-8");
+
+/**
+ * Default inflated size limit of an APKINDEX.tar.gz: 256 MiB, ten times
+ * Alpine's largest index, and well under the longest string V8 can hold.
+ */
+export const DEFAULT_INDEX_MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024;
+// V8's longest string (2^29 - 24 UTF-16 units); UTF-8 never decodes to more units than bytes.
+const MAX_DECODABLE_BYTES = 2 ** 29 - 24;
 
 /**
  * Reads an APKINDEX.tar.gz, signed or not, and checks its signatures.
@@ -65,7 +82,7 @@ export async function readApkIndexArchive(
   const location: ApkErrorLocation = options.file === undefined ? {} : { file: options.file };
   const { members, files } = await readTarGzip(bytes, {
     ...(options.file === undefined ? {} : { file: options.file }),
-    ...(options.limits === undefined ? {} : { limits: options.limits }),
+    limits: { maxUncompressedBytes: DEFAULT_INDEX_MAX_UNCOMPRESSED_BYTES, ...options.limits },
   });
 
   // Leading members made only of .SIGN entries carry signatures for the next one.
@@ -90,17 +107,18 @@ export async function readApkIndexArchive(
     signedMember.offset + signedMember.length,
   );
 
-  let text: string | undefined;
-  let description: string | undefined;
+  // Nothing is decoded before the signatures are checked.
+  let index: TarGzipFile | undefined;
+  let descriptionFile: TarGzipFile | undefined;
   for (const file of byMember.get(signed) ?? []) {
     if (file.entry.type !== "file") continue;
     if (file.entry.path === "APKINDEX") {
-      if (text !== undefined) {
+      if (index !== undefined) {
         throw new PackageFormatError("holds APKINDEX twice", { ...location, entry: "APKINDEX" });
       }
-      text = decoder.decode(file.content);
+      index = file;
     } else if (file.entry.path === "DESCRIPTION") {
-      description = decoder.decode(file.content);
+      descriptionFile = file;
     }
   }
   const trailing = files.find((file) => file.member > signed);
@@ -110,7 +128,7 @@ export async function readApkIndexArchive(
       entry: trailing.entry.path,
     });
   }
-  if (text === undefined) {
+  if (index === undefined) {
     throw new PackageFormatError("has no APKINDEX in its index member", location);
   }
 
@@ -129,6 +147,17 @@ export async function readApkIndexArchive(
   }
   checkSignatures(signatures, options, location);
 
+  const decode = (file: TarGzipFile): string => {
+    if (file.content.length > MAX_DECODABLE_BYTES) {
+      throw new LimitExceededError(
+        `${file.entry.path} of ${file.content.length} bytes is too large to read as text`,
+        { ...location, entry: file.entry.path },
+      );
+    }
+    return decoder.decode(file.content);
+  };
+  const text = decode(index);
+  const description = descriptionFile === undefined ? undefined : decode(descriptionFile);
   const parsed = parseApkIndexText(text, options.file === undefined ? {} : { file: options.file });
   return {
     ...parsed,

@@ -278,6 +278,305 @@ describe("readTar", () => {
   });
 });
 
+describe("readTar refuses what the security review found", () => {
+  const refused = async (
+    entries: RawTarEntry[],
+    kind: typeof TarError | typeof UnsafeEntryError,
+    entry: string,
+    message?: RegExp,
+  ) => {
+    const error = await failure(readAll(tarArchive(entries), { location: { file: "bad.apk" } }));
+    expect(error).toBeInstanceOf(kind);
+    expect(error.location).toMatchObject({ file: "bad.apk", entry });
+    if (message !== undefined) expect(error.message).toMatch(message);
+    return error;
+  };
+
+  describe("finding 1: PAX global headers", () => {
+    it("refuses a global path that would rename every later entry (d1)", async () => {
+      await refused(
+        [
+          { name: ".wh..wh..opq", content: "", paxGlobal: [["path", "usr/share/doc/pkg/README"]] },
+          { name: "usr/bin/.wh.sudo", content: "" },
+          { name: "bin", type: "2", linkname: "/tmp/rev/outside" },
+          { name: "bin/evil", content: "through-symlink\n" },
+        ],
+        TarError,
+        "pax_global_header",
+        /global header sets path/,
+      );
+    });
+
+    it("refuses a global size that would make file bodies headers (d1b)", async () => {
+      const inner = tarArchive([{ name: "usr/bin/.wh.sudo", content: "" }], { end: false });
+      await refused(
+        [{ name: "usr/share/doc/x", content: inner, paxGlobal: [["size", "0"]] }],
+        TarError,
+        "pax_global_header",
+        /global header sets size/,
+      );
+    });
+
+    it("refuses a global linkpath and global GNU sparse records", async () => {
+      await refused(
+        [{ name: "l", type: "2", linkname: "ok", paxGlobal: [["linkpath", "/etc/shadow"]] }],
+        TarError,
+        "pax_global_header",
+      );
+      await refused(
+        [{ name: "f", content: "", paxGlobal: [["GNU.sparse.name", "etc/shadow"]] }],
+        TarError,
+        "pax_global_header",
+      );
+    });
+
+    it("ignores other global records, as apk-tools does", async () => {
+      const tar = tarArchive([
+        {
+          name: "usr/bin/tool",
+          content: "x",
+          paxGlobal: [
+            ["comment", "6d95969d7b7"],
+            ["SCHILY.xattr.user.x", "1"],
+          ],
+        },
+        { name: "usr/bin/other", content: "y", pax: [["mtime", "5"]] },
+      ]);
+      const entries = await readAll(tar);
+      expect(entries.map((e) => [e.entry.path, e.content])).toEqual([
+        ["usr/bin/tool", "x"],
+        ["usr/bin/other", "y"],
+      ]);
+      expect(entries[0]?.entry.pax).toBeUndefined();
+      expect(entries[0]?.entry.xattrs).toBeUndefined();
+      expect(entries[1]?.entry.pax).toEqual({ mtime: "5" });
+    });
+  });
+
+  describe("finding 2: content on entries other than files", () => {
+    it("refuses a hard link with a body that other readers parse as headers (d4)", async () => {
+      const hidden = tarArchive(
+        [
+          { name: ".wh..wh..opq", content: "" },
+          { name: "etc/sudoers.d/evil", content: "ALL ALL=(ALL) NOPASSWD: ALL\n", mode: 0o440 },
+        ],
+        { end: false },
+      );
+      await refused(
+        [
+          { name: "usr/bin/a", content: "a" },
+          { name: "usr/bin/b", type: "1", linkname: "usr/bin/a", content: hidden },
+        ],
+        TarError,
+        "usr/bin/b",
+        /hardlink has 1536 bytes of content/,
+      );
+    });
+
+    it("refuses a symlink or directory with a size", async () => {
+      await refused([{ name: "s", type: "2", linkname: "x", size: 512 }], TarError, "s");
+      await refused([{ name: "d/", type: "5", content: "x".repeat(600) }], TarError, "d/");
+    });
+
+    it("still accepts hard links without content, reported with size 0", async () => {
+      const entries = await readAll(
+        tarArchive([
+          { name: "usr/share/zoneinfo/UTC", content: "TZif" },
+          { name: "usr/share/zoneinfo/Etc/UTC", type: "1", linkname: "usr/share/zoneinfo/UTC" },
+          { name: "usr/share/zoneinfo/Zulu", type: "1", linkname: "usr/share/zoneinfo/Etc/UTC" },
+        ]),
+      );
+      expect(entries.map((e) => [e.entry.type, e.entry.size])).toEqual([
+        ["file", 4],
+        ["hardlink", 0],
+        ["hardlink", 0],
+      ]);
+    });
+  });
+
+  describe("finding 3: going through symlinks", () => {
+    it("refuses a hard link to a symlink (hl)", async () => {
+      await refused(
+        [
+          { name: "s", type: "2", linkname: "/tmp/rev/outside" },
+          { name: "h", type: "1", linkname: "s" },
+          { name: "h/hl-evil", content: "pwned-by-hardlink\n" },
+        ],
+        UnsafeEntryError,
+        "h",
+        /hard link to the symlink s/,
+      );
+    });
+
+    it("refuses a symlink repeated as a directory (dup)", async () => {
+      await refused(
+        [
+          { name: "d", type: "2", linkname: "/tmp/rev/outside" },
+          { name: "d", type: "5" },
+          { name: "d/dup-evil", content: "pwned-by-dup\n" },
+        ],
+        UnsafeEntryError,
+        "d",
+        /already in the archive as a symlink/,
+      );
+    });
+
+    it("refuses any other repeated path and a later symlink over an implied directory", async () => {
+      await refused(
+        [
+          { name: "etc/passwd", content: "a" },
+          { name: "./etc/passwd", content: "b" },
+        ],
+        UnsafeEntryError,
+        "etc/passwd",
+      );
+      await refused(
+        [
+          { name: "d/", type: "5" },
+          { name: "d", type: "2", linkname: "/etc" },
+        ],
+        UnsafeEntryError,
+        "d",
+      );
+      await refused(
+        [
+          { name: "a/b", content: "" },
+          { name: "a", type: "2", linkname: "/etc" },
+        ],
+        UnsafeEntryError,
+        "a",
+      );
+      await refused(
+        [
+          { name: "f", content: "" },
+          { name: "f/x", content: "" },
+        ],
+        UnsafeEntryError,
+        "f/x",
+        /which is a file/,
+      );
+    });
+
+    it("accepts a directory repeated, and directories implied before their entry", async () => {
+      const entries = await readAll(
+        tarArchive([
+          { name: "usr/", type: "5" },
+          { name: "usr/bin/tool", content: "" },
+          { name: "usr/bin/", type: "5" },
+          { name: "./usr", type: "5" },
+        ]),
+      );
+      expect(entries.map((e) => e.entry.path)).toEqual(["usr", "usr/bin/tool", "usr/bin", "usr"]);
+    });
+  });
+
+  describe("finding 4: symlink chains", () => {
+    it("refuses a target that climbs after a normal component (chain)", async () => {
+      await refused(
+        [
+          { name: "a", type: "5" },
+          { name: "a/b", type: "2", linkname: ".." },
+          { name: "c", type: "2", linkname: "a/b/../outside" },
+        ],
+        UnsafeEntryError,
+        "c",
+        /after a normal component/,
+      );
+      await refused(
+        [{ name: "usr/lib/x", type: "2", linkname: "../lib/../../etc" }],
+        UnsafeEntryError,
+        "usr/lib/x",
+      );
+      await refused(
+        [{ name: "usr/x", type: "2", linkname: "./../../etc" }],
+        UnsafeEntryError,
+        "usr/x",
+        /escapes the root/,
+      );
+    });
+
+    it("refuses a NUL byte in a symlink target", async () => {
+      await refused(
+        [{ name: "l", type: "2", pax: [["linkpath", "ok\0/../../etc"]] }],
+        UnsafeEntryError,
+        "l",
+        /NUL/,
+      );
+    });
+
+    it("accepts leading climbs that stay inside", async () => {
+      const entries = await readAll(
+        tarArchive([
+          { name: "a", type: "5" },
+          { name: "a/b", type: "2", linkname: ".." },
+          { name: "usr/lib/up", type: "2", linkname: "./../../bin/sh" },
+          { name: "usr/lib/abs", type: "2", linkname: "/usr/../lib/x" },
+        ]),
+      );
+      expect(entries.map((e) => e.entry.linkTarget)).toEqual([
+        undefined,
+        "..",
+        "./../../bin/sh",
+        "/usr/../lib/x",
+      ]);
+    });
+  });
+
+  describe("finding 6: headers apk-tools reads differently", () => {
+    it("refuses a header with an empty name and a ustar prefix (d2)", async () => {
+      const hidden = tarArchive([{ name: "etc/sudoers.d/evil", content: "ALL\n" }], { end: false });
+      await refused(
+        [
+          { name: "usr/bin/a", content: "a" },
+          { name: "", prefix: "usr/share", content: hidden },
+        ],
+        TarError,
+        "usr/share/",
+        /empty name field/,
+      );
+    });
+
+    it("refuses a GNU long link (K) header", async () => {
+      await refused(
+        [{ name: "l", type: "2", linkname: "short", gnuLongLink: "/etc/shadow", format: "gnu" }],
+        TarError,
+        "././@LongLink",
+        /long link/,
+      );
+    });
+
+    it("refuses a PAX size that differs from the header's", async () => {
+      const inner = tarArchive([{ name: "usr/bin/.wh.sudo", content: "" }], { end: false });
+      await refused(
+        [{ name: "usr/share/doc/x", content: inner, pax: [["size", "0"]] }],
+        TarError,
+        "usr/share/doc/x",
+        /PAX size 0 differs/,
+      );
+      // The same size in both places is fine.
+      const same = tarArchive([{ name: "f", content: "abc", pax: [["size", "3"]] }]);
+      expect((await readAll(same)).map((e) => e.content)).toEqual(["abc"]);
+    });
+
+    it("refuses a GNU header with data in the prefix area", async () => {
+      await refused(
+        [{ name: "evil", content: "", format: "gnu", prefix: "etc/sudoers.d" }],
+        TarError,
+        "evil",
+        /GNU header has data in the ustar prefix/,
+      );
+    });
+
+    it("refuses GNU sparse records in a PAX header", async () => {
+      await refused(
+        [{ name: "f", content: "", pax: [["GNU.sparse.name", "etc/shadow"]] }],
+        TarError,
+        "PaxHeaders/f",
+      );
+    });
+  });
+});
+
 describe("readTarGzip", () => {
   it("reads each gzip member as its own tar stream, as apk frames a signed index", async () => {
     const signature = gzipMember(

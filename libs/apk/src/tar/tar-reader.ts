@@ -5,8 +5,19 @@
  * may stop without end-of-archive blocks, as apk's signature and control
  * streams do. Every entry is checked before it is handed out: a path that
  * is absolute, climbs with `..`, is an OCI whiteout, passes through an
- * earlier symlink, a symlink that escapes the root, a hard link to anything
- * not earlier in the archive, or a device node is refused.
+ * earlier symlink or non-directory, repeats an earlier path (unless both are
+ * directories), a symlink that escapes the root or climbs with `..` after a
+ * normal component, a hard link to anything but an earlier file, or a device
+ * node is refused.
+ *
+ * The data segment of a package is reused verbatim as an OCI layer, so
+ * headers that apk-tools and other tar readers (Go's archive/tar, GNU tar,
+ * Python) would read differently are refused as well: content on anything
+ * but a regular file, PAX global headers that rename or resize entries,
+ * GNU long-link (`K`) and sparse headers, a PAX `size` that differs from the
+ * header's, a header whose name field is empty (apk's end-of-archive test)
+ * and GNU or V7 headers with data in the ustar prefix area. Other PAX global
+ * records are ignored, as apk-tools ignores them.
  */
 import {
   ApkError,
@@ -126,7 +137,7 @@ export interface TarEntry {
   readonly gname?: string;
   /** Modification time, whole seconds since the epoch. */
   readonly mtime: number;
-  /** Bytes of content that follow (0 for everything but files and hard links with data). */
+  /** Bytes of content that follow (0 for everything but regular files). */
   readonly size: number;
   /** Symlink target as stored, or a hard link's target as a normalised archive path. */
   readonly linkTarget?: string;
@@ -142,7 +153,10 @@ export interface TarEntry {
    * per byte (`Buffer.from(value, "latin1")` gives the bytes back).
    */
   readonly xattrs?: Readonly<Record<string, string>>;
-  /** Every PAX record applying to the entry (global then its own), decoded as UTF-8. */
+  /**
+   * The records of the entry's own PAX extended header, decoded as UTF-8
+   * (global `g` records are not applied, as apk-tools does not apply them).
+   */
   readonly pax?: Readonly<Record<string, string>>;
   /** Offset in the tar stream of the entry's first header (including its PAX or GNU headers). */
   readonly offset: number;
@@ -192,15 +206,14 @@ export async function* readTar(
   const maxPathBytes = options.maxPathBytes ?? DEFAULT_READ_LIMITS.maxPathBytes;
   const base = options.location ?? {};
   const reader = new ByteReader(source);
-  const global = new Map<string, Uint8Array>();
   const kinds = new Map<string, TarEntryType>();
   let count = 0;
   try {
     for (;;) {
       const offset = reader.position;
-      const parsed = await readHeaders(reader, global, maxPathBytes, base);
+      const parsed = await readHeaders(reader, maxPathBytes, base);
       if (parsed === undefined) break;
-      const { header, records, longName, longLink } = parsed;
+      const { header, records, longName } = parsed;
       const at = (entry: string): ApkErrorLocation => ({ ...base, entry, offset });
 
       const rawPath = text(records, "path") ?? longName ?? header.name;
@@ -213,11 +226,11 @@ export async function* readTar(
       if (count > maxEntries) {
         throw new LimitExceededError(`more than ${maxEntries} entries (maxEntries)`, at(rawPath));
       }
-      const entry = buildEntry(header, records, rawPath, longLink, offset, at(rawPath), options);
+      const entry = buildEntry(header, records, rawPath, offset, at(rawPath), options);
       checkPlacement(entry, kinds, at(entry.path));
-      kinds.set(entry.path, entry.type);
+      recordPlacement(entry, kinds);
 
-      const hasBody = entry.type === "file" || entry.type === "hardlink";
+      const hasBody = entry.type === "file";
       const state = { remaining: hasBody ? entry.size : 0, open: true, started: false };
       const body: AsyncIterable<Uint8Array> = {
         [Symbol.asyncIterator]: () => readBody(reader, state, at(entry.path)),
@@ -320,20 +333,26 @@ interface ParsedHeaders {
   readonly header: RawTarHeader;
   readonly records: Map<string, Uint8Array>;
   readonly longName: string | undefined;
-  readonly longLink: string | undefined;
 }
+
+/**
+ * PAX keys a global header must not set: readers that apply global records
+ * (GNU tar, Python) would rename, relink or resize every later entry, while
+ * apk-tools and Go ignore them.
+ */
+const GLOBAL_PAX_FORBIDDEN = new Set(["path", "linkpath", "size"]);
+/** PAX keys of GNU sparse files: GNU tar renames and re-reads the body by them, apk does not. */
+const GNU_SPARSE_PREFIX = "GNU.sparse.";
 
 /** Reads PAX and GNU headers up to and including the next real entry's header. */
 async function readHeaders(
   reader: ByteReader,
-  global: Map<string, Uint8Array>,
   maxPathBytes: number,
   base: ApkErrorLocation,
 ): Promise<ParsedHeaders | undefined> {
   let local: Map<string, Uint8Array> | undefined;
   let longName: string | undefined;
-  let longLink: string | undefined;
-  const pendingMeta = () => local !== undefined || longName !== undefined || longLink !== undefined;
+  const pendingMeta = () => local !== undefined || longName !== undefined;
   for (;;) {
     const offset = reader.position;
     const block = await reader.read(TAR_BLOCK_SIZE);
@@ -369,28 +388,53 @@ async function readHeaders(
       });
     }
     const header = relocated(() => parseTarHeader(block), { ...base, entry: name, offset });
-    const at = { ...base, entry: name, offset };
+    const at = { ...base, entry: header.name, offset };
+    if (block[TAR_FIELDS.name.offset] === 0) {
+      // apk-tools takes any header whose name starts with NUL for an end
+      // record and skips it, whatever its type, prefix or size.
+      throw new TarError(
+        "header has an empty name field (apk-tools reads it as an end-of-archive block)",
+        at,
+      );
+    }
+    if (header.format !== "ustar" && !isZeroRange(block, PREFIX_START, PREFIX_END)) {
+      // apk-tools joins the prefix field to the name whatever the magic says;
+      // GNU tar and V7 readers do not.
+      throw new TarError(
+        `${header.format === "gnu" ? "GNU" : "V7"} header has data in the ustar prefix field`,
+        at,
+      );
+    }
     switch (header.typeflag) {
       case TAR_TYPE.paxExtended:
         local ??= new Map();
-        for (const record of await readPax(reader, header.size, at))
+        for (const record of await readPax(reader, header.size, at)) {
+          if (record.key.startsWith(GNU_SPARSE_PREFIX)) {
+            throw new TarError(`PAX record ${record.key}: sparse files are not supported`, at);
+          }
           local.set(record.key, record.value);
+        }
         break;
       case TAR_TYPE.paxGlobal:
-        for (const record of await readPax(reader, header.size, at))
-          global.set(record.key, record.value);
+        // Ignored, as apk-tools does; refused when it would change later entries.
+        for (const record of await readPax(reader, header.size, at)) {
+          if (GLOBAL_PAX_FORBIDDEN.has(record.key) || record.key.startsWith(GNU_SPARSE_PREFIX)) {
+            throw new TarError(
+              `PAX global header sets ${record.key}, which readers apply differently`,
+              at,
+            );
+          }
+        }
         break;
       case TAR_TYPE.gnuLongName:
         longName = await readLongName(reader, header.size, maxPathBytes, at);
         break;
       case TAR_TYPE.gnuLongLink:
-        longLink = await readLongName(reader, header.size, maxPathBytes, at);
-        break;
-      default: {
-        const records = new Map(global);
-        if (local !== undefined) for (const [key, value] of local) records.set(key, value);
-        return { header, records, longName, longLink };
-      }
+        // apk-tools ignores K headers, GNU tar applies them: the link target
+        // would differ between readers.
+        throw new TarError("GNU long link (K) header: apk-tools ignores it, GNU tar does not", at);
+      default:
+        return { header, records: local ?? new Map(), longName };
     }
   }
 }
@@ -430,7 +474,6 @@ function buildEntry(
   header: RawTarHeader,
   records: Map<string, Uint8Array>,
   rawPath: string,
-  longLink: string | undefined,
   offset: number,
   at: ApkErrorLocation,
   options: TarReadOptions,
@@ -450,6 +493,17 @@ function buildEntry(
   };
   const size = number("size", header.size);
   if (!Number.isSafeInteger(size)) throw new TarError("entry size is too large", at);
+  if (size !== header.size) {
+    // apk-tools skips by the header's size, PAX readers by the record's.
+    throw new TarError(
+      `PAX size ${size} differs from the header's size ${header.size} (readers disagree)`,
+      at,
+    );
+  }
+  if (type !== "file" && size > 0) {
+    // apk-tools skips such content; Go, GNU tar and Python read it as further headers.
+    throw new TarError(`${type} has ${size} bytes of content (only files may)`, at);
+  }
   const entry: { -readonly [K in keyof TarEntry]: TarEntry[K] } = {
     path,
     type,
@@ -457,7 +511,7 @@ function buildEntry(
     uid: number("uid", header.uid),
     gid: number("gid", header.gid),
     mtime: Math.floor(number("mtime", header.mtime, /^-?[0-9]+(\.[0-9]*)?$/)),
-    size: type === "file" || type === "hardlink" ? size : 0,
+    size: type === "file" ? size : 0,
     offset,
   };
   const uname = text(records, "uname") ?? header.uname;
@@ -465,8 +519,10 @@ function buildEntry(
   if (uname !== "") entry.uname = uname;
   if (gname !== "") entry.gname = gname;
   if (type === "symlink" || type === "hardlink") {
-    const rawLink = text(records, "linkpath") ?? longLink ?? header.linkname;
+    const rawLink = text(records, "linkpath") ?? header.linkname;
     if (rawLink === "") throw new TarError(`${type} has an empty target`, at);
+    if (rawLink.includes("\0"))
+      throw new UnsafeEntryError(`${type} target contains a NUL byte`, at);
     const maxPathBytes = options.maxPathBytes ?? DEFAULT_READ_LIMITS.maxPathBytes;
     if (Buffer.byteLength(rawLink) > maxPathBytes) {
       throw new LimitExceededError(`link target is longer than ${maxPathBytes} bytes`, at);
@@ -555,23 +611,40 @@ function normalizePath(raw: string, at: ApkErrorLocation, what = "path"): string
   return parts.length === 0 ? "." : parts.join("/");
 }
 
-/** Checks an entry against the ones before it: links and symlinked parents. */
+/**
+ * Checks an entry against the ones before it: repeated paths, parents that
+ * are not directories, hard links and symlink targets.
+ */
 function checkPlacement(
   entry: TarEntry,
   kinds: Map<string, TarEntryType>,
   at: ApkErrorLocation,
 ): void {
   // A parent that an earlier entry made a symlink would redirect this entry
-  // wherever that symlink points when extracted.
+  // wherever that symlink points when extracted; any other non-directory
+  // parent means readers disagree about what the tree is.
   for (
     let slash = entry.path.indexOf("/");
     slash >= 0;
     slash = entry.path.indexOf("/", slash + 1)
   ) {
     const parent = entry.path.slice(0, slash);
-    if (kinds.get(parent) === "symlink") {
+    const kind = kinds.get(parent);
+    if (kind === "symlink") {
       throw new UnsafeEntryError(`path goes through the symlink ${parent}`, at);
     }
+    if (kind !== undefined && kind !== "directory") {
+      throw new UnsafeEntryError(`path goes through ${parent}, which is a ${kind}`, at);
+    }
+  }
+  // A path seen before replaces what was there (a symlink by a directory,
+  // say), and readers differ in how; only a directory repeated is harmless.
+  const previous = kinds.get(entry.path);
+  if (previous !== undefined && !(previous === "directory" && entry.type === "directory")) {
+    throw new UnsafeEntryError(
+      `path is already in the archive as a ${previous}; only directories may repeat`,
+      at,
+    );
   }
   if (entry.type === "hardlink") {
     const target = entry.linkTarget ?? "";
@@ -579,34 +652,69 @@ function checkPlacement(
     if (kind === undefined) {
       throw new UnsafeEntryError(`hard link to ${target}, which is not earlier in the archive`, at);
     }
-    if (kind === "directory")
+    if (kind === "directory") {
       throw new UnsafeEntryError(`hard link to the directory ${target}`, at);
+    }
+    if (kind === "symlink") {
+      // The link would be a second symlink, its target resolved from another place.
+      throw new UnsafeEntryError(`hard link to the symlink ${target}`, at);
+    }
   }
   if (entry.type === "symlink") {
     const target = entry.linkTarget ?? "";
-    if (symlinkEscapes(entry.path, target)) {
-      throw new UnsafeEntryError(`symlink to ${target} escapes the root`, at);
-    }
+    const problem = symlinkProblem(entry.path, target);
+    if (problem !== undefined) throw new UnsafeEntryError(`symlink to ${target} ${problem}`, at);
   }
 }
 
 /**
- * Whether a symlink at `path` pointing to `target` resolves outside the root.
- * Absolute targets stay inside: in an image they resolve against its root.
+ * Remembers what an entry made its path, and that its parents are
+ * directories (implicitly, when no entry of theirs came first), so a later
+ * entry cannot turn a parent into a symlink.
  */
-function symlinkEscapes(path: string, target: string): boolean {
-  if (target.startsWith("/")) return false;
-  const stack = path === "." ? [] : path.split("/").slice(0, -1);
+function recordPlacement(entry: TarEntry, kinds: Map<string, TarEntryType>): void {
+  for (
+    let slash = entry.path.indexOf("/");
+    slash >= 0;
+    slash = entry.path.indexOf("/", slash + 1)
+  ) {
+    const parent = entry.path.slice(0, slash);
+    if (!kinds.has(parent)) kinds.set(parent, "directory");
+  }
+  kinds.set(entry.path, entry.type);
+}
+
+/**
+ * Why a symlink at `path` pointing to `target` is unsafe, if it is.
+ * Absolute targets stay inside: in an image they resolve against its root.
+ * A relative target may climb with leading `..` components only, and no
+ * higher than the root: a `..` after a normal component would be resolved
+ * through whatever that component is when extracted (possibly another
+ * symlink), not through the text.
+ */
+function symlinkProblem(path: string, target: string): string | undefined {
+  if (target.startsWith("/")) return undefined;
+  let depth = path === "." ? 0 : path.split("/").length - 1;
+  let climbing = true;
   for (const part of target.split("/")) {
     if (part === "" || part === ".") continue;
     if (part === "..") {
-      if (stack.length === 0) return true;
-      stack.pop();
+      if (!climbing) return 'climbs with ".." after a normal component';
+      if (depth === 0) return "escapes the root";
+      depth--;
     } else {
-      stack.push(part);
+      climbing = false;
     }
   }
-  return false;
+  return undefined;
+}
+
+const PREFIX_START = TAR_FIELDS.prefix.offset;
+const PREFIX_END = TAR_FIELDS.prefix.offset + TAR_FIELDS.prefix.length;
+
+function isZeroRange(block: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (block[i] !== 0) return false;
+  return true;
 }
 
 async function* readBody(
