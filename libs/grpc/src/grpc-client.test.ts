@@ -1,4 +1,5 @@
 import { createServer } from "node:net";
+import { createSilentLogger } from "@tailor/log";
 import { healthV1 } from "@tailor/proto";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
@@ -11,7 +12,7 @@ import {
   startServer,
 } from "../test/fixtures.js";
 import type { ServerInterceptor } from "./index.js";
-import { Code, createGrpcClient, TailorError } from "./index.js";
+import { Code, createGrpcClient, createGrpcServer, TailorError } from "./index.js";
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -50,6 +51,57 @@ describe("createGrpcClient retries", () => {
 
     expect(response.info?.name).toBe("entitlement");
     expect(handler.calls()).toBe(3);
+  });
+
+  it("does not resend a call that may have side effects after the server answered UNAVAILABLE", async () => {
+    let calls = 0;
+    const { address } = await startServer(
+      cleanup,
+      entitlementImpl({
+        createOrganization: () => {
+          calls++;
+          // E.g. the row was written, then the handler was cut off at shutdown.
+          throw new TailorError(Code.UNAVAILABLE, "the server is shutting down");
+        },
+      }),
+    );
+    const client = cleanup.client(createGrpcClient(Entitlement, { address }));
+
+    expect((await failureOf(client.createOrganization({ name: "acme" }))).code).toBe(
+      Code.UNAVAILABLE,
+    );
+    expect(calls).toBe(1);
+  });
+
+  it("retries any call that never reached a server", async () => {
+    let calls = 0;
+    const address = await closedPortAddress();
+    const client = cleanup.client(
+      createGrpcClient(Entitlement, {
+        address,
+        // grpc-js waits about a second before redialling a refused address.
+        retry: { maxAttempts: 30, initialBackoffMs: 250, maxBackoffMs: 250 },
+        defaultDeadlineMs: 5_000,
+      }),
+    );
+    const pending = client.createOrganization({ name: "acme" });
+    // A server appears on that port during the backoff; the retried request lands there.
+    await new Promise((r) => setTimeout(r, 50));
+    const server = cleanup.server(
+      createGrpcServer({ logger: createSilentLogger() }).add(
+        Entitlement,
+        entitlementImpl({
+          createOrganization: (request) => {
+            calls++;
+            return { organization: { id: "1", name: request.name } };
+          },
+        }),
+      ),
+    );
+    await server.listen(address);
+    const response = await pending;
+    expect(response.organization?.name).toBe("acme");
+    expect(calls).toBe(1);
   });
 
   it.each([

@@ -13,6 +13,7 @@ import {
   createGrpcServer,
   createHealthClient,
   GrpcServerError,
+  INTERNAL_ERROR_MESSAGE,
   TailorError,
 } from "./index.js";
 
@@ -56,12 +57,22 @@ describe("createGrpcServer", () => {
     });
   });
 
-  it("turns a plain thrown Error into INTERNAL with its message but no stack", async () => {
-    const { address } = await startServer(cleanup);
+  it("turns a plain thrown Error into INTERNAL without leaking its text or stack", async () => {
+    const { address } = await startServer(
+      cleanup,
+      entitlementImpl({
+        getOrganization: () => {
+          throw new Error(
+            'duplicate key value violates unique constraint "organizations_name_key"',
+          );
+        },
+      }),
+    );
     const client = cleanup.client(createGrpcClient(Entitlement, { address }));
 
-    const failure = await failureOf(client.getOrganization({ id: "boom" }));
-    expect(failure).toMatchObject({ code: Code.INTERNAL, message: "boom", reason: undefined });
+    const failure = await failureOf(client.getOrganization({ id: "x" }));
+    expect(failure).toMatchObject({ code: Code.INTERNAL, message: INTERNAL_ERROR_MESSAGE });
+    expect(failure.message).not.toContain("organizations_name_key");
   });
 
   it("ends a call at its deadline and aborts the handler's signal", async () => {

@@ -25,7 +25,12 @@ import { HealthState } from "./health-reporter.js";
 import type { RequestMetadata, ServerCall, ServerInterceptor, ServiceImpl } from "./server-call.js";
 import { applyServerInterceptors, assertServiceImpl, createHandlerCall } from "./server-call.js";
 import { serverLoggingInterceptor, serverMetricsInterceptor } from "./server-interceptors.js";
-import { ERROR_DETAIL_TRAILER, encodeErrorDetail, TailorError } from "./tailor-error.js";
+import {
+  ERROR_DETAIL_TRAILER,
+  encodeErrorDetail,
+  TailorError,
+  toWireError,
+} from "./tailor-error.js";
 
 /** Options for {@link createGrpcServer}. */
 export interface GrpcServerOptions {
@@ -279,9 +284,12 @@ async function writeStream(
   signal: AbortSignal,
 ): Promise<void> {
   for await (const message of messages) {
-    if (signal.aborted || stream.cancelled) return; // leaving the loop stops the handler's iterable
+    if (signal.aborted || stream.cancelled) break; // leaving the loop stops the handler's iterable
     if (!stream.write(message)) await drained(stream, signal);
   }
+  // A handler that honours its signal just stops yielding; ending normally
+  // would tell the caller a truncated stream was complete.
+  if (signal.aborted && !stream.cancelled) throw signal.reason;
   if (!stream.cancelled) stream.end();
 }
 
@@ -317,7 +325,7 @@ function methodDefinition(method: DescMethod): MethodDefinition<Message, Message
 
 /** The status grpc-js should send for anything a handler threw, with the ErrorDetail trailer. */
 function toStatus(err: unknown): Partial<StatusObject> {
-  const error = TailorError.from(err);
+  const error = toWireError(err);
   const metadata = new Metadata();
   const detail = encodeErrorDetail(error);
   if (detail !== undefined) {

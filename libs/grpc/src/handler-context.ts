@@ -51,7 +51,12 @@ export function startCall(facts: CallFacts): ActiveCall {
   if (facts.deadline !== undefined) {
     const remaining = facts.deadline.getTime() - Date.now();
     if (remaining <= 0) abort(Code.DEADLINE_EXCEEDED, "deadline exceeded");
-    else timer = setTimeout(() => abort(Code.DEADLINE_EXCEEDED, "deadline exceeded"), remaining);
+    // Clamped: Node fires timers over 2^31-1 ms at once.
+    else
+      timer = setTimeout(
+        () => abort(Code.DEADLINE_EXCEEDED, "deadline exceeded"),
+        Math.min(remaining, 2 ** 31 - 1),
+      );
   }
   const ctx: HandlerContext = {
     metadata: facts.metadata,

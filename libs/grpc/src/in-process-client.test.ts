@@ -4,7 +4,13 @@ import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { Cleanup, Entitlement, entitlementImpl, failureOf, startServer } from "../test/fixtures.js";
 import type { Client, HandlerContext, ServerInterceptor, ServiceImpl } from "./index.js";
-import { Code, createGrpcClient, createInProcessClient, TailorError } from "./index.js";
+import {
+  Code,
+  createGrpcClient,
+  createInProcessClient,
+  INTERNAL_ERROR_MESSAGE,
+  TailorError,
+} from "./index.js";
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -40,7 +46,7 @@ describe("createInProcessClient", () => {
     expect(await outcome(inProcess.getOrganization({ id: "boom" }))).toEqual({
       failed: {
         code: Code.INTERNAL,
-        message: "boom",
+        message: INTERNAL_ERROR_MESSAGE,
         reason: undefined,
         field: undefined,
         metadata: {},

@@ -39,4 +39,4 @@ export type {
 } from "./server-call.js";
 export { serverLoggingInterceptor, serverMetricsInterceptor } from "./server-interceptors.js";
 export type { TailorErrorOptions } from "./tailor-error.js";
-export { ERROR_DETAIL_TRAILER, TailorError } from "./tailor-error.js";
+export { ERROR_DETAIL_TRAILER, INTERNAL_ERROR_MESSAGE, TailorError } from "./tailor-error.js";

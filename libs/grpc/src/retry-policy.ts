@@ -1,4 +1,7 @@
+import type { DescMethod } from "@bufbuild/protobuf";
+import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { Code } from "./code.js";
+import type { TailorError } from "./tailor-error.js";
 import { cancellationError } from "./tailor-error.js";
 
 /** How a client retries failed calls. Retries never outlive the call's deadline. */
@@ -79,3 +82,23 @@ export function backoff(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener("abort", onAbort, { once: true });
   });
 }
+
+/**
+ * Whether a failed attempt may be sent again at all. A retryable code alone
+ * is not enough: UNAVAILABLE also reports a connection dropped after the
+ * request left, or a handler cut off at shutdown, so the server may already
+ * have acted. Only methods declared free of side effects or idempotent in
+ * their proto (`option idempotency_level`) are retried after such failures;
+ * any method is retried when the request provably never reached a server.
+ */
+export function maySendAgain(method: DescMethod, error: TailorError): boolean {
+  if (method.idempotency !== MethodOptions_IdempotencyLevel.IDEMPOTENCY_UNKNOWN) return true;
+  return NEVER_SENT.some((pattern) => pattern.test(error.message));
+}
+
+// grpc-js wording for failures before any server saw the request.
+const NEVER_SENT = [
+  /No connection established/i,
+  /Stream refused by server/i,
+  /Name resolution failed/i,
+];

@@ -72,6 +72,9 @@ export class TailorError extends Error {
   }
 }
 
+/** What a caller sees for a handler failure that was not a TailorError. */
+export const INTERNAL_ERROR_MESSAGE = "internal error (details are in the server's log)";
+
 /** Name of the binary trailer that carries a `tailor.common.v1.ErrorDetail`. */
 export const ERROR_DETAIL_TRAILER = "tailor-error-detail-bin";
 
@@ -131,6 +134,11 @@ function decodeErrorDetail(metadata: ServiceErrorLike["metadata"]): TailorErrorO
  */
 export function toWireError(err: unknown): TailorError {
   const error = TailorError.from(err);
+  if (!(err instanceof TailorError) && error.code === Code.INTERNAL) {
+    // An unexpected error's text can name tables, constraints, hosts and
+    // addresses; the caller gets a fixed message, the server log the details.
+    return new TailorError(Code.INTERNAL, INTERNAL_ERROR_MESSAGE);
+  }
   return new TailorError(error.code, error.message, {
     ...(error.reason === undefined ? {} : { reason: error.reason }),
     ...(error.field === undefined ? {} : { field: error.field }),

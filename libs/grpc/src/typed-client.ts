@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import type { DescMethod, DescService, Message, MessageInitShape } from "@bufbuild/protobuf";
 import { create } from "@bufbuild/protobuf";
 import type { Logger } from "@tailor/log";
@@ -6,7 +7,7 @@ import type { CallOptions, Client, ClientCall, ClientRequest } from "./client-ca
 import { Code } from "./code.js";
 import { REQUEST_ID_HEADER } from "./handler-context.js";
 import type { RetryPolicy } from "./retry-policy.js";
-import { backoff, retryDelayMs } from "./retry-policy.js";
+import { backoff, maySendAgain, retryDelayMs } from "./retry-policy.js";
 import { cancellationError, TailorError } from "./tailor-error.js";
 
 /** What every client, network or in-process, does around its transport. */
@@ -21,6 +22,12 @@ export const DEFAULT_DEADLINE_MS = 10_000;
 
 // Calls without a signal share one that never aborts.
 const NEVER_ABORTED = new AbortController().signal;
+// Every call without a signal listens on this one; it never fires, so the
+// listener count is not a leak.
+setMaxListeners(0, NEVER_ABORTED);
+
+/** Node timers overflow past 2^31-1 ms (about 24.8 days); longer deadlines are clamped to it. */
+const MAX_DEADLINE_MS = 2 ** 31 - 1;
 
 /**
  * Builds the typed client of a service over a transport (already wrapped in
@@ -71,7 +78,8 @@ function prepare(
   init: MessageInitShape<DescMethod["input"]>,
   callOptions: CallOptions,
 ): PreparedCall {
-  const deadline = new Date(Date.now() + (callOptions.deadlineMs ?? options.defaultDeadlineMs));
+  const deadlineMs = Math.min(callOptions.deadlineMs ?? options.defaultDeadlineMs, MAX_DEADLINE_MS);
+  const deadline = new Date(Date.now() + deadlineMs);
   const signal = callOptions.signal ?? NEVER_ABORTED;
   const metadata = { ...callOptions.metadata };
   // One id for all attempts, so the server's log lines for them can be joined with the caller's.
@@ -106,7 +114,9 @@ async function callUnary(
       return response.message;
     } catch (err) {
       const error = TailorError.from(err);
-      const delay = retryDelayMs(options.retry, attempt, error.code, request.deadline);
+      const delay = maySendAgain(method, error)
+        ? retryDelayMs(options.retry, attempt, error.code, request.deadline)
+        : undefined;
       if (delay === undefined) throw error;
       await backoff(delay, prepared.signal);
     }
@@ -135,9 +145,10 @@ async function* callServerStream(
     } catch (err) {
       const error = TailorError.from(err);
       // Once the caller has seen messages a retry would replay them, so only a stream that never started is retried.
-      const delay = received
-        ? undefined
-        : retryDelayMs(options.retry, attempt, error.code, request.deadline);
+      const delay =
+        received || !maySendAgain(method, error)
+          ? undefined
+          : retryDelayMs(options.retry, attempt, error.code, request.deadline);
       if (delay === undefined) throw error;
       await backoff(delay, prepared.signal);
     }
