@@ -1,6 +1,8 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import type { Registry } from "prom-client";
 import { Counter, Histogram } from "prom-client";
+import type { CallResponse } from "./call-observer.js";
+import { endCode, observeCall } from "./call-observer.js";
 import type { Code } from "./code.js";
 import { codeName } from "./code.js";
 
@@ -52,5 +54,28 @@ export function callMetrics(registry: Registry, prefix: string, who: string): Ca
       histogram.observe(labels, seconds);
       counter.inc(labels);
     },
+  };
+}
+
+/**
+ * An interceptor, for either side, that records every call (or attempt) in
+ * `<prefix>_handling_seconds` and `<prefix>_handled_total`.
+ */
+export function metricsInterceptor<
+  Req extends { readonly method: DescMethod },
+  Res extends CallResponse,
+>(
+  registry: Registry,
+  prefix: string,
+  who: string,
+): (next: (request: Req) => Promise<Res>) => (request: Req) => Promise<Res> {
+  const metrics = callMetrics(registry, prefix, who);
+  return (next) => async (request) => {
+    const startedAt = performance.now();
+    return observeCall(
+      () => next(request),
+      (err) =>
+        metrics.observe(request.method, endCode(err), (performance.now() - startedAt) / 1000),
+    );
   };
 }

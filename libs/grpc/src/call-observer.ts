@@ -66,3 +66,11 @@ export async function observeCall<R extends CallResponse>(
 export function endCode(error: unknown): Code {
   return error === undefined ? Code.OK : TailorError.from(error).code;
 }
+
+/**
+ * Chains interceptors, connect-es style, so the first in the list runs first
+ * (outermost). Client and server interceptors share this shape.
+ */
+export function applyInterceptors<C>(call: C, interceptors: readonly ((next: C) => C)[]): C {
+  return interceptors.reduceRight((next, interceptor) => interceptor(next), call);
+}

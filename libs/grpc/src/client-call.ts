@@ -7,6 +7,8 @@ import type {
   MessageShape,
 } from "@bufbuild/protobuf";
 import type { Logger } from "@tailor/log";
+import type { CallResponse } from "./call-observer.js";
+import { applyInterceptors } from "./call-observer.js";
 
 /** Per-call options of a client method. */
 export interface CallOptions {
@@ -62,9 +64,7 @@ export interface ClientRequest {
 }
 
 /** The response of one attempt as client interceptors see it, by method kind. */
-export type ClientResponse =
-  | { readonly kind: "unary"; readonly message: Message }
-  | { readonly kind: "server_streaming"; readonly messages: AsyncIterable<Message> };
+export type ClientResponse = CallResponse;
 
 /** A step that performs one attempt of a call: the transport, or an interceptor around it. Failures are thrown. */
 export type ClientCall = (request: ClientRequest) => Promise<ClientResponse>;
@@ -80,5 +80,5 @@ export function applyClientInterceptors(
   call: ClientCall,
   interceptors: readonly ClientInterceptor[],
 ): ClientCall {
-  return interceptors.reduceRight((next, interceptor) => interceptor(next), call);
+  return applyInterceptors(call, interceptors);
 }

@@ -1,7 +1,7 @@
 import type { Registry } from "prom-client";
 import { errorFields, levelForCode } from "./call-log.js";
-import { callMetrics } from "./call-metrics.js";
-import { endCode, observeCall } from "./call-observer.js";
+import { metricsInterceptor } from "./call-metrics.js";
+import { observeCall } from "./call-observer.js";
 import type { ClientInterceptor, ClientRequest } from "./client-call.js";
 import { Code, codeName } from "./code.js";
 import { TailorError } from "./tailor-error.js";
@@ -37,13 +37,5 @@ export const clientLoggingInterceptor: ClientInterceptor = (next) => async (requ
  * `tailor_grpc_client_handled_total{service,method,code}` per attempt.
  */
 export function clientMetricsInterceptor(registry: Registry): ClientInterceptor {
-  const metrics = callMetrics(registry, "tailor_grpc_client", "made by this process");
-  return (next) => async (request) => {
-    const startedAt = performance.now();
-    return observeCall(
-      () => next(request),
-      (err) =>
-        metrics.observe(request.method, endCode(err), (performance.now() - startedAt) / 1000),
-    );
-  };
+  return metricsInterceptor(registry, "tailor_grpc_client", "made by this process");
 }

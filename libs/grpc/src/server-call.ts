@@ -8,6 +8,8 @@ import type {
 } from "@bufbuild/protobuf";
 import { create } from "@bufbuild/protobuf";
 import type { Logger } from "@tailor/log";
+import type { CallResponse } from "./call-observer.js";
+import { applyInterceptors } from "./call-observer.js";
 import { Code } from "./code.js";
 import { TailorError } from "./tailor-error.js";
 
@@ -88,9 +90,7 @@ export interface ServerRequest {
 }
 
 /** The outcome of a call as server interceptors see it, by method kind. */
-export type ServerResponse =
-  | { readonly kind: "unary"; readonly message: Message }
-  | { readonly kind: "server_streaming"; readonly messages: AsyncIterable<Message> };
+export type ServerResponse = CallResponse;
 
 /** A step that serves a call: the handler itself, or an interceptor around it. Failures are thrown. */
 export type ServerCall = (request: ServerRequest) => Promise<ServerResponse>;
@@ -106,7 +106,7 @@ export function applyServerInterceptors(
   call: ServerCall,
   interceptors: readonly ServerInterceptor[],
 ): ServerCall {
-  return interceptors.reduceRight((next, interceptor) => interceptor(next), call);
+  return applyInterceptors(call, interceptors);
 }
 
 /** Checks an implementation against its descriptor, naming the first missing handler. */

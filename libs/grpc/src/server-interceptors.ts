@@ -2,8 +2,8 @@ import type { DescMethod } from "@bufbuild/protobuf";
 import type { Logger } from "@tailor/log";
 import type { Registry } from "prom-client";
 import { errorFields, levelForCode } from "./call-log.js";
-import { callMetrics } from "./call-metrics.js";
-import { endCode, observeCall } from "./call-observer.js";
+import { metricsInterceptor } from "./call-metrics.js";
+import { observeCall } from "./call-observer.js";
 import { Code, codeName } from "./code.js";
 import type { ServerInterceptor } from "./server-call.js";
 import { TailorError } from "./tailor-error.js";
@@ -37,13 +37,5 @@ export const serverLoggingInterceptor: ServerInterceptor = (next) => async (requ
  * `tailor_grpc_server_handled_total{service,method,code}` in the registry.
  */
 export function serverMetricsInterceptor(registry: Registry): ServerInterceptor {
-  const metrics = callMetrics(registry, "tailor_grpc_server", "handled by this server");
-  return (next) => async (request) => {
-    const startedAt = performance.now();
-    return observeCall(
-      () => next(request),
-      (err) =>
-        metrics.observe(request.method, endCode(err), (performance.now() - startedAt) / 1000),
-    );
-  };
+  return metricsInterceptor(registry, "tailor_grpc_server", "handled by this server");
 }
