@@ -2,9 +2,11 @@
 // @generated from file tailor/catalog/v1/catalog.proto (package tailor.catalog.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { ServiceInfo } from "../../common/v1/types_pb.js";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { PageRequest, PageResponse, ServiceInfo } from "../../common/v1/types_pb.js";
 import { file_tailor_common_v1_types } from "../../common/v1/types_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -12,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tailor/catalog/v1/catalog.proto.
  */
 export const file_tailor_catalog_v1_catalog: GenFile = /*@__PURE__*/
-  fileDesc("Ch90YWlsb3IvY2F0YWxvZy92MS9jYXRhbG9nLnByb3RvEhF0YWlsb3IuY2F0YWxvZy52MSIXChVHZXRTZXJ2aWNlSW5mb1JlcXVlc3QiRQoWR2V0U2VydmljZUluZm9SZXNwb25zZRIrCgRpbmZvGAEgASgLMh0udGFpbG9yLmNvbW1vbi52MS5TZXJ2aWNlSW5mbzJ8Cg5DYXRhbG9nU2VydmljZRJqCg5HZXRTZXJ2aWNlSW5mbxIoLnRhaWxvci5jYXRhbG9nLnYxLkdldFNlcnZpY2VJbmZvUmVxdWVzdBopLnRhaWxvci5jYXRhbG9nLnYxLkdldFNlcnZpY2VJbmZvUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_tailor_common_v1_types]);
+  fileDesc("Ch90YWlsb3IvY2F0YWxvZy92MS9jYXRhbG9nLnByb3RvEhF0YWlsb3IuY2F0YWxvZy52MSIXChVHZXRTZXJ2aWNlSW5mb1JlcXVlc3QiRQoWR2V0U2VydmljZUluZm9SZXNwb25zZRIrCgRpbmZvGAEgASgLMh0udGFpbG9yLmNvbW1vbi52MS5TZXJ2aWNlSW5mbyInCgpUcnVzdGVkS2V5EgwKBG5hbWUYASABKAkSCwoDcGVtGAIgASgJIrUCCgpSZXBvc2l0b3J5EgwKBG5hbWUYASABKAkSLwoEa2luZBgCIAEoDjIhLnRhaWxvci5jYXRhbG9nLnYxLlJlcG9zaXRvcnlLaW5kEgsKA3VybBgDIAEoCRIOCgZhcmNoZXMYBCADKAkSMwoMdHJ1c3RlZF9rZXlzGAUgAygLMh0udGFpbG9yLmNhdGFsb2cudjEuVHJ1c3RlZEtleRIOCgZtaXJyb3IYBiABKAgSCwoDdGFnGAcgASgJEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDmxhc3Rfc3luY2VkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1wYWNrYWdlX2NvdW50GAogASgEIscBChdDcmVhdGVSZXBvc2l0b3J5UmVxdWVzdBIMCgRuYW1lGAEgASgJEi8KBGtpbmQYAiABKA4yIS50YWlsb3IuY2F0YWxvZy52MS5SZXBvc2l0b3J5S2luZBILCgN1cmwYAyABKAkSDgoGYXJjaGVzGAQgAygJEjMKDHRydXN0ZWRfa2V5cxgFIAMoCzIdLnRhaWxvci5jYXRhbG9nLnYxLlRydXN0ZWRLZXkSDgoGbWlycm9yGAYgASgIEgsKA3RhZxgHIAEoCSJNChhDcmVhdGVSZXBvc2l0b3J5UmVzcG9uc2USMQoKcmVwb3NpdG9yeRgBIAEoCzIdLnRhaWxvci5jYXRhbG9nLnYxLlJlcG9zaXRvcnkifAoXVXBkYXRlUmVwb3NpdG9yeVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIOCgZhcmNoZXMYAiADKAkSMwoMdHJ1c3RlZF9rZXlzGAMgAygLMh0udGFpbG9yLmNhdGFsb2cudjEuVHJ1c3RlZEtleRIOCgZtaXJyb3IYBCABKAgiTQoYVXBkYXRlUmVwb3NpdG9yeVJlc3BvbnNlEjEKCnJlcG9zaXRvcnkYASABKAsyHS50YWlsb3IuY2F0YWxvZy52MS5SZXBvc2l0b3J5IiQKFEdldFJlcG9zaXRvcnlSZXF1ZXN0EgwKBG5hbWUYASABKAkiSgoVR2V0UmVwb3NpdG9yeVJlc3BvbnNlEjEKCnJlcG9zaXRvcnkYASABKAsyHS50YWlsb3IuY2F0YWxvZy52MS5SZXBvc2l0b3J5IhkKF0xpc3RSZXBvc2l0b3JpZXNSZXF1ZXN0Ik8KGExpc3RSZXBvc2l0b3JpZXNSZXNwb25zZRIzCgxyZXBvc2l0b3JpZXMYASADKAsyHS50YWlsb3IuY2F0YWxvZy52MS5SZXBvc2l0b3J5IiUKFVN5bmNSZXBvc2l0b3J5UmVxdWVzdBIMCgRuYW1lGAEgASgJIo0BCghBcmNoU3luYxIMCgRhcmNoGAEgASgJEhQKDGluZGV4X2RpZ2VzdBgCIAEoCRIRCglzaWduZWRfYnkYAyABKAkSDQoFYWRkZWQYBCABKA0SDwoHcmVtb3ZlZBgFIAEoDRIRCgl1bmNoYW5nZWQYBiABKA0SFwoPaW5kZXhfdW5jaGFuZ2VkGAcgASgIIo0CCg5SZXBvc2l0b3J5U3luYxIKCgJpZBgBIAEoCRISCgpyZXBvc2l0b3J5GAIgASgJEg8KB3RyaWdnZXIYAyABKAkSLQoGc3RhdHVzGAQgASgOMh0udGFpbG9yLmNhdGFsb2cudjEuU3luY1N0YXR1cxINCgVlcnJvchgFIAEoCRIrCgZhcmNoZXMYBiADKAsyGy50YWlsb3IuY2F0YWxvZy52MS5BcmNoU3luYxIuCgpzdGFydGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiSQoWU3luY1JlcG9zaXRvcnlSZXNwb25zZRIvCgRzeW5jGAEgASgLMiEudGFpbG9yLmNhdGFsb2cudjEuUmVwb3NpdG9yeVN5bmMiOQoaTGlzdFJlcG9zaXRvcnlTeW5jc1JlcXVlc3QSDAoEbmFtZRgBIAEoCRINCgVsaW1pdBgCIAEoDSJPChtMaXN0UmVwb3NpdG9yeVN5bmNzUmVzcG9uc2USMAoFc3luY3MYASADKAsyIS50YWlsb3IuY2F0YWxvZy52MS5SZXBvc2l0b3J5U3luYyK+AwoHUGFja2FnZRISCgpyZXBvc2l0b3J5GAEgASgJEgwKBGFyY2gYAiABKAkSDAoEbmFtZRgDIAEoCRIPCgd2ZXJzaW9uGAQgASgJEhAKCGNoZWNrc3VtGAUgASgJEgwKBHNpemUYBiABKAQSFgoOaW5zdGFsbGVkX3NpemUYByABKAQSEwoLZGVzY3JpcHRpb24YCCABKAkSCwoDdXJsGAkgASgJEg8KB2xpY2Vuc2UYCiABKAkSDgoGb3JpZ2luGAsgASgJEhIKCm1haW50YWluZXIYDCABKAkSLgoKYnVpbGRfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGY29tbWl0GA4gASgJEh4KEXByb3ZpZGVyX3ByaW9yaXR5GA8gASgNSACIAQESDwoHZGVwZW5kcxgQIAMoCRIQCghwcm92aWRlcxgRIAMoCRISCgppbnN0YWxsX2lmGBIgAygJEhMKC2VuZF9vZl9saWZlGBMgASgIEhMKC2Jsb2JfZGlnZXN0GBQgASgJEgwKBGZpbGUYFSABKAlCFAoSX3Byb3ZpZGVyX3ByaW9yaXR5IlEKFVB1Ymxpc2hQYWNrYWdlUmVxdWVzdBISCgpyZXBvc2l0b3J5GAEgASgJEg8KB2NvbnRlbnQYAiABKAwSEwoLYmxvYl9kaWdlc3QYAyABKAkiRQoWUHVibGlzaFBhY2thZ2VSZXNwb25zZRIrCgdwYWNrYWdlGAEgASgLMhoudGFpbG9yLmNhdGFsb2cudjEuUGFja2FnZSLFAQoVU2VhcmNoUGFja2FnZXNSZXF1ZXN0EgwKBG5hbWUYASABKAkSDgoGcHJlZml4GAIgASgJEgwKBHRleHQYAyABKAkSDAoEYXJjaBgEIAEoCRISCgpyZXBvc2l0b3J5GAUgASgJEhsKE2luY2x1ZGVfZW5kX29mX2xpZmUYBiABKAgSFAoMYWxsX3ZlcnNpb25zGAcgASgIEisKBHBhZ2UYCCABKAsyHS50YWlsb3IuY29tbW9uLnYxLlBhZ2VSZXF1ZXN0InQKFlNlYXJjaFBhY2thZ2VzUmVzcG9uc2USLAoIcGFja2FnZXMYASADKAsyGi50YWlsb3IuY2F0YWxvZy52MS5QYWNrYWdlEiwKBHBhZ2UYAiABKAsyHi50YWlsb3IuY29tbW9uLnYxLlBhZ2VSZXNwb25zZSJVChpMaXN0UGFja2FnZVZlcnNpb25zUmVxdWVzdBIMCgRuYW1lGAEgASgJEgwKBGFyY2gYAiABKAkSGwoTaW5jbHVkZV9lbmRfb2ZfbGlmZRgDIAEoCCJLChtMaXN0UGFja2FnZVZlcnNpb25zUmVzcG9uc2USLAoIcGFja2FnZXMYASADKAsyGi50YWlsb3IuY2F0YWxvZy52MS5QYWNrYWdlIlQKEUdldFBhY2thZ2VSZXF1ZXN0EhIKCnJlcG9zaXRvcnkYASABKAkSDAoEYXJjaBgCIAEoCRIMCgRuYW1lGAMgASgJEg8KB3ZlcnNpb24YBCABKAkiQQoSR2V0UGFja2FnZVJlc3BvbnNlEisKB3BhY2thZ2UYASABKAsyGi50YWlsb3IuY2F0YWxvZy52MS5QYWNrYWdlIk8KFEZpbmRQcm92aWRlcnNSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEYXJjaBgCIAEoCRIbChNpbmNsdWRlX2VuZF9vZl9saWZlGAMgASgIIkUKFUZpbmRQcm92aWRlcnNSZXNwb25zZRIsCghwYWNrYWdlcxgBIAMoCzIaLnRhaWxvci5jYXRhbG9nLnYxLlBhY2thZ2UiVgoTRmV0Y2hQYWNrYWdlUmVxdWVzdBISCgpyZXBvc2l0b3J5GAEgASgJEgwKBGFyY2gYAiABKAkSDAoEbmFtZRgDIAEoCRIPCgd2ZXJzaW9uGAQgASgJInoKFEZldGNoUGFja2FnZVJlc3BvbnNlEisKB3BhY2thZ2UYASABKAsyGi50YWlsb3IuY2F0YWxvZy52MS5QYWNrYWdlEhMKC2Jsb2JfZGlnZXN0GAIgASgJEgwKBHNpemUYAyABKAQSEgoKZG93bmxvYWRlZBgEIAEoCCI7ChdMaXN0SW5kZXhFbnRyaWVzUmVxdWVzdBISCgpyZXBvc2l0b3J5GAEgASgJEgwKBGFyY2gYAiABKAkiSAoYTGlzdEluZGV4RW50cmllc1Jlc3BvbnNlEiwKCHBhY2thZ2VzGAEgAygLMhoudGFpbG9yLmNhdGFsb2cudjEuUGFja2FnZSKJAQoJRW5kT2ZMaWZlEhQKDHBhY2thZ2VfbmFtZRgBIAEoCRIWCg5iZWZvcmVfdmVyc2lvbhgCIAEoCRIOCgZyZWFzb24YAyABKAkSDgoGc291cmNlGAQgASgJEi4KCnVwZGF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImYKE1NldEVuZE9mTGlmZVJlcXVlc3QSFAoMcGFja2FnZV9uYW1lGAEgASgJEhYKDmJlZm9yZV92ZXJzaW9uGAIgASgJEg4KBnJlYXNvbhgDIAEoCRIRCglzdXBwb3J0ZWQYBCABKAgiQgoUU2V0RW5kT2ZMaWZlUmVzcG9uc2USKgoEcnVsZRgBIAEoCzIcLnRhaWxvci5jYXRhbG9nLnYxLkVuZE9mTGlmZSIWChRMaXN0RW5kT2ZMaWZlUmVxdWVzdCJEChVMaXN0RW5kT2ZMaWZlUmVzcG9uc2USKwoFcnVsZXMYASADKAsyHC50YWlsb3IuY2F0YWxvZy52MS5FbmRPZkxpZmUibAoIQWNjb3VudHMSJgoFdXNlcnMYASADKAsyFy50YWlsb3IuY2F0YWxvZy52MS5Vc2VyEigKBmdyb3VwcxgCIAMoCzIYLnRhaWxvci5jYXRhbG9nLnYxLkdyb3VwEg4KBnJ1bl9hcxgDIAEoCSJTCgRVc2VyEhAKCHVzZXJuYW1lGAEgASgJEgsKA3VpZBgCIAEoDRILCgNnaWQYAyABKA0SDQoFc2hlbGwYBCABKAkSEAoIaG9tZV9kaXIYBSABKAkiOAoFR3JvdXASEQoJZ3JvdXBuYW1lGAEgASgJEgsKA2dpZBgCIAEoDRIPCgdtZW1iZXJzGAMgAygJIsgECgtTb3VyY2VJbWFnZRIMCgRuYW1lGAEgASgJEhQKDG1haW5fcGFja2FnZRgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEhAKCHBhY2thZ2VzGAQgAygJEhQKDGRldl9wYWNrYWdlcxgFIAMoCRIUCgxyZXBvc2l0b3JpZXMYBiADKAkSDwoHa2V5cmluZxgHIAMoCRItCghhY2NvdW50cxgIIAEoCzIbLnRhaWxvci5jYXRhbG9nLnYxLkFjY291bnRzEhIKCmVudHJ5cG9pbnQYCSADKAkSCwoDY21kGAogAygJEhAKCHdvcmtfZGlyGAsgASgJEkQKC2Vudmlyb25tZW50GAwgAygLMi8udGFpbG9yLmNhdGFsb2cudjEuU291cmNlSW1hZ2UuRW52aXJvbm1lbnRFbnRyeRJECgthbm5vdGF0aW9ucxgNIAMoCzIvLnRhaWxvci5jYXRhbG9nLnYxLlNvdXJjZUltYWdlLkFubm90YXRpb25zRW50cnkSDQoFYXJjaHMYDiADKAkSDAoEeWFtbBgPIAEoCRIuCgp1cGRhdGVkX2F0GBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpnZW5lcmF0aW9uGBEgASgNGjIKEEVudmlyb25tZW50RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARoyChBBbm5vdGF0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiSQoVUHV0U291cmNlSW1hZ2VSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEeWFtbBgCIAEoCRIUCgxtYWluX3BhY2thZ2UYAyABKAkiXwoWUHV0U291cmNlSW1hZ2VSZXNwb25zZRI0Cgxzb3VyY2VfaW1hZ2UYASABKAsyHi50YWlsb3IuY2F0YWxvZy52MS5Tb3VyY2VJbWFnZRIPCgdjaGFuZ2VkGAIgASgIIiUKFUdldFNvdXJjZUltYWdlUmVxdWVzdBIMCgRuYW1lGAEgASgJIk4KFkdldFNvdXJjZUltYWdlUmVzcG9uc2USNAoMc291cmNlX2ltYWdlGAEgASgLMh4udGFpbG9yLmNhdGFsb2cudjEuU291cmNlSW1hZ2UiGQoXTGlzdFNvdXJjZUltYWdlc1JlcXVlc3QiUQoYTGlzdFNvdXJjZUltYWdlc1Jlc3BvbnNlEjUKDXNvdXJjZV9pbWFnZXMYASADKAsyHi50YWlsb3IuY2F0YWxvZy52MS5Tb3VyY2VJbWFnZSIoCgtDZXJ0aWZpY2F0ZRIMCgRuYW1lGAEgASgJEgsKA3BlbRgCIAEoCSInCgpSdW50aW1lS2V5EgwKBG5hbWUYASABKAkSCwoDcGVtGAIgASgJIq8DCgdPdmVybGF5EhAKCHBhY2thZ2VzGAEgAygJEkAKC2Vudmlyb25tZW50GAIgAygLMisudGFpbG9yLmNhdGFsb2cudjEuT3ZlcmxheS5FbnZpcm9ubWVudEVudHJ5EkAKC2Fubm90YXRpb25zGAMgAygLMisudGFpbG9yLmNhdGFsb2cudjEuT3ZlcmxheS5Bbm5vdGF0aW9uc0VudHJ5Ei0KCGFjY291bnRzGAQgASgLMhsudGFpbG9yLmNhdGFsb2cudjEuQWNjb3VudHMSNAoMY2VydGlmaWNhdGVzGAUgAygLMh4udGFpbG9yLmNhdGFsb2cudjEuQ2VydGlmaWNhdGUSFAoMcmVwb3NpdG9yaWVzGAYgAygJEisKBGtleXMYByADKAsyHS50YWlsb3IuY2F0YWxvZy52MS5SdW50aW1lS2V5GjIKEEVudmlyb25tZW50RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARoyChBBbm5vdGF0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEihwIKC0N1c3RvbUltYWdlEg4KBm9yZ19pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhQKDHNvdXJjZV9pbWFnZRgDIAEoCRIQCghyZXZpc2lvbhgEIAEoDRIrCgdvdmVybGF5GAUgASgLMhoudGFpbG9yLmNhdGFsb2cudjEuT3ZlcmxheRIOCgZhdXRob3IYBiABKAkSLgoKY3JlYXRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNAoQaW1hZ2VfY3JlYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHY29tbWVudBgJIAEoCSKMAQoYQ3JlYXRlQ3VzdG9tSW1hZ2VSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhQKDHNvdXJjZV9pbWFnZRgDIAEoCRIrCgdvdmVybGF5GAQgASgLMhoudGFpbG9yLmNhdGFsb2cudjEuT3ZlcmxheRIPCgdjb21tZW50GAUgASgJIlEKGUNyZWF0ZUN1c3RvbUltYWdlUmVzcG9uc2USNAoMY3VzdG9tX2ltYWdlGAEgASgLMh4udGFpbG9yLmNhdGFsb2cudjEuQ3VzdG9tSW1hZ2UikQEKGFVwZGF0ZUN1c3RvbUltYWdlUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIrCgdvdmVybGF5GAMgASgLMhoudGFpbG9yLmNhdGFsb2cudjEuT3ZlcmxheRIZChFleHBlY3RlZF9yZXZpc2lvbhgEIAEoDRIPCgdjb21tZW50GAUgASgJIlEKGVVwZGF0ZUN1c3RvbUltYWdlUmVzcG9uc2USNAoMY3VzdG9tX2ltYWdlGAEgASgLMh4udGFpbG9yLmNhdGFsb2cudjEuQ3VzdG9tSW1hZ2UiRwoVR2V0Q3VzdG9tSW1hZ2VSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhAKCHJldmlzaW9uGAMgASgNIk4KFkdldEN1c3RvbUltYWdlUmVzcG9uc2USNAoMY3VzdG9tX2ltYWdlGAEgASgLMh4udGFpbG9yLmNhdGFsb2cudjEuQ3VzdG9tSW1hZ2UiKQoXTGlzdEN1c3RvbUltYWdlc1JlcXVlc3QSDgoGb3JnX2lkGAEgASgJIlEKGExpc3RDdXN0b21JbWFnZXNSZXNwb25zZRI1Cg1jdXN0b21faW1hZ2VzGAEgAygLMh4udGFpbG9yLmNhdGFsb2cudjEuQ3VzdG9tSW1hZ2UiPwofTGlzdEN1c3RvbUltYWdlUmV2aXNpb25zUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSDAoEbmFtZRgCIAEoCSJVCiBMaXN0Q3VzdG9tSW1hZ2VSZXZpc2lvbnNSZXNwb25zZRIxCglyZXZpc2lvbnMYASADKAsyHi50YWlsb3IuY2F0YWxvZy52MS5DdXN0b21JbWFnZSprCg5SZXBvc2l0b3J5S2luZBIfChtSRVBPU0lUT1JZX0tJTkRfVU5TUEVDSUZJRUQQABIcChhSRVBPU0lUT1JZX0tJTkRfVVBTVFJFQU0QARIaChZSRVBPU0lUT1JZX0tJTkRfSE9TVEVEEAIqXAoKU3luY1N0YXR1cxIbChdTWU5DX1NUQVRVU19VTlNQRUNJRklFRBAAEhkKFVNZTkNfU1RBVFVTX1NVQ0NFRURFRBABEhYKElNZTkNfU1RBVFVTX0ZBSUxFRBACMvAUCg5DYXRhbG9nU2VydmljZRJqCg5HZXRTZXJ2aWNlSW5mbxIoLnRhaWxvci5jYXRhbG9nLnYxLkdldFNlcnZpY2VJbmZvUmVxdWVzdBopLnRhaWxvci5jYXRhbG9nLnYxLkdldFNlcnZpY2VJbmZvUmVzcG9uc2UiA5ACARJrChBDcmVhdGVSZXBvc2l0b3J5EioudGFpbG9yLmNhdGFsb2cudjEuQ3JlYXRlUmVwb3NpdG9yeVJlcXVlc3QaKy50YWlsb3IuY2F0YWxvZy52MS5DcmVhdGVSZXBvc2l0b3J5UmVzcG9uc2UScAoQVXBkYXRlUmVwb3NpdG9yeRIqLnRhaWxvci5jYXRhbG9nLnYxLlVwZGF0ZVJlcG9zaXRvcnlSZXF1ZXN0GisudGFpbG9yLmNhdGFsb2cudjEuVXBkYXRlUmVwb3NpdG9yeVJlc3BvbnNlIgOQAgISZwoNR2V0UmVwb3NpdG9yeRInLnRhaWxvci5jYXRhbG9nLnYxLkdldFJlcG9zaXRvcnlSZXF1ZXN0GigudGFpbG9yLmNhdGFsb2cudjEuR2V0UmVwb3NpdG9yeVJlc3BvbnNlIgOQAgEScAoQTGlzdFJlcG9zaXRvcmllcxIqLnRhaWxvci5jYXRhbG9nLnYxLkxpc3RSZXBvc2l0b3JpZXNSZXF1ZXN0GisudGFpbG9yLmNhdGFsb2cudjEuTGlzdFJlcG9zaXRvcmllc1Jlc3BvbnNlIgOQAgESagoOU3luY1JlcG9zaXRvcnkSKC50YWlsb3IuY2F0YWxvZy52MS5TeW5jUmVwb3NpdG9yeVJlcXVlc3QaKS50YWlsb3IuY2F0YWxvZy52MS5TeW5jUmVwb3NpdG9yeVJlc3BvbnNlIgOQAgISeQoTTGlzdFJlcG9zaXRvcnlTeW5jcxItLnRhaWxvci5jYXRhbG9nLnYxLkxpc3RSZXBvc2l0b3J5U3luY3NSZXF1ZXN0Gi4udGFpbG9yLmNhdGFsb2cudjEuTGlzdFJlcG9zaXRvcnlTeW5jc1Jlc3BvbnNlIgOQAgESZQoOUHVibGlzaFBhY2thZ2USKC50YWlsb3IuY2F0YWxvZy52MS5QdWJsaXNoUGFja2FnZVJlcXVlc3QaKS50YWlsb3IuY2F0YWxvZy52MS5QdWJsaXNoUGFja2FnZVJlc3BvbnNlEmoKDlNlYXJjaFBhY2thZ2VzEigudGFpbG9yLmNhdGFsb2cudjEuU2VhcmNoUGFja2FnZXNSZXF1ZXN0GikudGFpbG9yLmNhdGFsb2cudjEuU2VhcmNoUGFja2FnZXNSZXNwb25zZSIDkAIBEnkKE0xpc3RQYWNrYWdlVmVyc2lvbnMSLS50YWlsb3IuY2F0YWxvZy52MS5MaXN0UGFja2FnZVZlcnNpb25zUmVxdWVzdBouLnRhaWxvci5jYXRhbG9nLnYxLkxpc3RQYWNrYWdlVmVyc2lvbnNSZXNwb25zZSIDkAIBEl4KCkdldFBhY2thZ2USJC50YWlsb3IuY2F0YWxvZy52MS5HZXRQYWNrYWdlUmVxdWVzdBolLnRhaWxvci5jYXRhbG9nLnYxLkdldFBhY2thZ2VSZXNwb25zZSIDkAIBEmcKDUZpbmRQcm92aWRlcnMSJy50YWlsb3IuY2F0YWxvZy52MS5GaW5kUHJvdmlkZXJzUmVxdWVzdBooLnRhaWxvci5jYXRhbG9nLnYxLkZpbmRQcm92aWRlcnNSZXNwb25zZSIDkAIBEmQKDEZldGNoUGFja2FnZRImLnRhaWxvci5jYXRhbG9nLnYxLkZldGNoUGFja2FnZVJlcXVlc3QaJy50YWlsb3IuY2F0YWxvZy52MS5GZXRjaFBhY2thZ2VSZXNwb25zZSIDkAICEnIKEExpc3RJbmRleEVudHJpZXMSKi50YWlsb3IuY2F0YWxvZy52MS5MaXN0SW5kZXhFbnRyaWVzUmVxdWVzdBorLnRhaWxvci5jYXRhbG9nLnYxLkxpc3RJbmRleEVudHJpZXNSZXNwb25zZSIDkAIBMAESZAoMU2V0RW5kT2ZMaWZlEiYudGFpbG9yLmNhdGFsb2cudjEuU2V0RW5kT2ZMaWZlUmVxdWVzdBonLnRhaWxvci5jYXRhbG9nLnYxLlNldEVuZE9mTGlmZVJlc3BvbnNlIgOQAgISZwoNTGlzdEVuZE9mTGlmZRInLnRhaWxvci5jYXRhbG9nLnYxLkxpc3RFbmRPZkxpZmVSZXF1ZXN0GigudGFpbG9yLmNhdGFsb2cudjEuTGlzdEVuZE9mTGlmZVJlc3BvbnNlIgOQAgESagoOUHV0U291cmNlSW1hZ2USKC50YWlsb3IuY2F0YWxvZy52MS5QdXRTb3VyY2VJbWFnZVJlcXVlc3QaKS50YWlsb3IuY2F0YWxvZy52MS5QdXRTb3VyY2VJbWFnZVJlc3BvbnNlIgOQAgISagoOR2V0U291cmNlSW1hZ2USKC50YWlsb3IuY2F0YWxvZy52MS5HZXRTb3VyY2VJbWFnZVJlcXVlc3QaKS50YWlsb3IuY2F0YWxvZy52MS5HZXRTb3VyY2VJbWFnZVJlc3BvbnNlIgOQAgEScAoQTGlzdFNvdXJjZUltYWdlcxIqLnRhaWxvci5jYXRhbG9nLnYxLkxpc3RTb3VyY2VJbWFnZXNSZXF1ZXN0GisudGFpbG9yLmNhdGFsb2cudjEuTGlzdFNvdXJjZUltYWdlc1Jlc3BvbnNlIgOQAgESbgoRQ3JlYXRlQ3VzdG9tSW1hZ2USKy50YWlsb3IuY2F0YWxvZy52MS5DcmVhdGVDdXN0b21JbWFnZVJlcXVlc3QaLC50YWlsb3IuY2F0YWxvZy52MS5DcmVhdGVDdXN0b21JbWFnZVJlc3BvbnNlEm4KEVVwZGF0ZUN1c3RvbUltYWdlEisudGFpbG9yLmNhdGFsb2cudjEuVXBkYXRlQ3VzdG9tSW1hZ2VSZXF1ZXN0GiwudGFpbG9yLmNhdGFsb2cudjEuVXBkYXRlQ3VzdG9tSW1hZ2VSZXNwb25zZRJqCg5HZXRDdXN0b21JbWFnZRIoLnRhaWxvci5jYXRhbG9nLnYxLkdldEN1c3RvbUltYWdlUmVxdWVzdBopLnRhaWxvci5jYXRhbG9nLnYxLkdldEN1c3RvbUltYWdlUmVzcG9uc2UiA5ACARJwChBMaXN0Q3VzdG9tSW1hZ2VzEioudGFpbG9yLmNhdGFsb2cudjEuTGlzdEN1c3RvbUltYWdlc1JlcXVlc3QaKy50YWlsb3IuY2F0YWxvZy52MS5MaXN0Q3VzdG9tSW1hZ2VzUmVzcG9uc2UiA5ACARKIAQoYTGlzdEN1c3RvbUltYWdlUmV2aXNpb25zEjIudGFpbG9yLmNhdGFsb2cudjEuTGlzdEN1c3RvbUltYWdlUmV2aXNpb25zUmVxdWVzdBozLnRhaWxvci5jYXRhbG9nLnYxLkxpc3RDdXN0b21JbWFnZVJldmlzaW9uc1Jlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_google_protobuf_timestamp, file_tailor_common_v1_types]);
 
 /**
  * GetServiceInfoRequest has no fields yet.
@@ -49,8 +51,1990 @@ export const GetServiceInfoResponseSchema: GenMessage<GetServiceInfoResponse> = 
   messageDesc(file_tailor_catalog_v1_catalog, 1);
 
 /**
+ * TrustedKey is an RSA public key a repository's signatures may come from.
+ *
+ * @generated from message tailor.catalog.v1.TrustedKey
+ */
+export type TrustedKey = Message<"tailor.catalog.v1.TrustedKey"> & {
+  /**
+   * Key file name as apk names it, e.g. "alpine-devel@lists.alpinelinux.org-6165ee59.rsa.pub".
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * PEM public key.
+   *
+   * @generated from field: string pem = 2;
+   */
+  pem: string;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.TrustedKey.
+ * Use `create(TrustedKeySchema)` to create a new message.
+ */
+export const TrustedKeySchema: GenMessage<TrustedKey> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 2);
+
+/**
+ * Repository is an APK repository Tailor knows.
+ *
+ * @generated from message tailor.catalog.v1.Repository
+ */
+export type Repository = Message<"tailor.catalog.v1.Repository"> & {
+  /**
+   * Unique name: lowercase letters, digits, '-', '_', '.'.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: tailor.catalog.v1.RepositoryKind kind = 2;
+   */
+  kind: RepositoryKind;
+
+  /**
+   * https://, http://, file:/// URL or a directory path (upstream only).
+   *
+   * @generated from field: string url = 3;
+   */
+  url: string;
+
+  /**
+   * @generated from field: repeated string arches = 4;
+   */
+  arches: string[];
+
+  /**
+   * @generated from field: repeated tailor.catalog.v1.TrustedKey trusted_keys = 5;
+   */
+  trustedKeys: TrustedKey[];
+
+  /**
+   * Fetch every package's bytes at sync time instead of on first use.
+   *
+   * @generated from field: bool mirror = 6;
+   */
+  mirror: boolean;
+
+  /**
+   * Optional apk tag ("@edge"): packages are chosen only when pinned with it.
+   *
+   * @generated from field: string tag = 7;
+   */
+  tag: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 8;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * Last successful sync; unset before the first.
+   *
+   * @generated from field: google.protobuf.Timestamp last_synced_at = 9;
+   */
+  lastSyncedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: uint64 package_count = 10;
+   */
+  packageCount: bigint;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.Repository.
+ * Use `create(RepositorySchema)` to create a new message.
+ */
+export const RepositorySchema: GenMessage<Repository> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 3);
+
+/**
+ * CreateRepositoryRequest describes the repository.
+ *
+ * @generated from message tailor.catalog.v1.CreateRepositoryRequest
+ */
+export type CreateRepositoryRequest = Message<"tailor.catalog.v1.CreateRepositoryRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: tailor.catalog.v1.RepositoryKind kind = 2;
+   */
+  kind: RepositoryKind;
+
+  /**
+   * @generated from field: string url = 3;
+   */
+  url: string;
+
+  /**
+   * @generated from field: repeated string arches = 4;
+   */
+  arches: string[];
+
+  /**
+   * @generated from field: repeated tailor.catalog.v1.TrustedKey trusted_keys = 5;
+   */
+  trustedKeys: TrustedKey[];
+
+  /**
+   * @generated from field: bool mirror = 6;
+   */
+  mirror: boolean;
+
+  /**
+   * @generated from field: string tag = 7;
+   */
+  tag: string;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.CreateRepositoryRequest.
+ * Use `create(CreateRepositoryRequestSchema)` to create a new message.
+ */
+export const CreateRepositoryRequestSchema: GenMessage<CreateRepositoryRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 4);
+
+/**
+ * CreateRepositoryResponse returns the stored repository.
+ *
+ * @generated from message tailor.catalog.v1.CreateRepositoryResponse
+ */
+export type CreateRepositoryResponse = Message<"tailor.catalog.v1.CreateRepositoryResponse"> & {
+  /**
+   * @generated from field: tailor.catalog.v1.Repository repository = 1;
+   */
+  repository?: Repository | undefined;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.CreateRepositoryResponse.
+ * Use `create(CreateRepositoryResponseSchema)` to create a new message.
+ */
+export const CreateRepositoryResponseSchema: GenMessage<CreateRepositoryResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 5);
+
+/**
+ * UpdateRepositoryRequest replaces the changeable fields.
+ *
+ * @generated from message tailor.catalog.v1.UpdateRepositoryRequest
+ */
+export type UpdateRepositoryRequest = Message<"tailor.catalog.v1.UpdateRepositoryRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: repeated string arches = 2;
+   */
+  arches: string[];
+
+  /**
+   * @generated from field: repeated tailor.catalog.v1.TrustedKey trusted_keys = 3;
+   */
+  trustedKeys: TrustedKey[];
+
+  /**
+   * @generated from field: bool mirror = 4;
+   */
+  mirror: boolean;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.UpdateRepositoryRequest.
+ * Use `create(UpdateRepositoryRequestSchema)` to create a new message.
+ */
+export const UpdateRepositoryRequestSchema: GenMessage<UpdateRepositoryRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 6);
+
+/**
+ * UpdateRepositoryResponse returns the stored repository.
+ *
+ * @generated from message tailor.catalog.v1.UpdateRepositoryResponse
+ */
+export type UpdateRepositoryResponse = Message<"tailor.catalog.v1.UpdateRepositoryResponse"> & {
+  /**
+   * @generated from field: tailor.catalog.v1.Repository repository = 1;
+   */
+  repository?: Repository | undefined;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.UpdateRepositoryResponse.
+ * Use `create(UpdateRepositoryResponseSchema)` to create a new message.
+ */
+export const UpdateRepositoryResponseSchema: GenMessage<UpdateRepositoryResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 7);
+
+/**
+ * GetRepositoryRequest names the repository.
+ *
+ * @generated from message tailor.catalog.v1.GetRepositoryRequest
+ */
+export type GetRepositoryRequest = Message<"tailor.catalog.v1.GetRepositoryRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.GetRepositoryRequest.
+ * Use `create(GetRepositoryRequestSchema)` to create a new message.
+ */
+export const GetRepositoryRequestSchema: GenMessage<GetRepositoryRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 8);
+
+/**
+ * GetRepositoryResponse returns the repository.
+ *
+ * @generated from message tailor.catalog.v1.GetRepositoryResponse
+ */
+export type GetRepositoryResponse = Message<"tailor.catalog.v1.GetRepositoryResponse"> & {
+  /**
+   * @generated from field: tailor.catalog.v1.Repository repository = 1;
+   */
+  repository?: Repository | undefined;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.GetRepositoryResponse.
+ * Use `create(GetRepositoryResponseSchema)` to create a new message.
+ */
+export const GetRepositoryResponseSchema: GenMessage<GetRepositoryResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 9);
+
+/**
+ * ListRepositoriesRequest has no filters yet.
+ *
+ * @generated from message tailor.catalog.v1.ListRepositoriesRequest
+ */
+export type ListRepositoriesRequest = Message<"tailor.catalog.v1.ListRepositoriesRequest"> & {
+};
+
+/**
+ * Describes the message tailor.catalog.v1.ListRepositoriesRequest.
+ * Use `create(ListRepositoriesRequestSchema)` to create a new message.
+ */
+export const ListRepositoriesRequestSchema: GenMessage<ListRepositoriesRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 10);
+
+/**
+ * ListRepositoriesResponse lists repositories by name.
+ *
+ * @generated from message tailor.catalog.v1.ListRepositoriesResponse
+ */
+export type ListRepositoriesResponse = Message<"tailor.catalog.v1.ListRepositoriesResponse"> & {
+  /**
+   * @generated from field: repeated tailor.catalog.v1.Repository repositories = 1;
+   */
+  repositories: Repository[];
+};
+
+/**
+ * Describes the message tailor.catalog.v1.ListRepositoriesResponse.
+ * Use `create(ListRepositoriesResponseSchema)` to create a new message.
+ */
+export const ListRepositoriesResponseSchema: GenMessage<ListRepositoriesResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 11);
+
+/**
+ * SyncRepositoryRequest names the repository to sync.
+ *
+ * @generated from message tailor.catalog.v1.SyncRepositoryRequest
+ */
+export type SyncRepositoryRequest = Message<"tailor.catalog.v1.SyncRepositoryRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.SyncRepositoryRequest.
+ * Use `create(SyncRepositoryRequestSchema)` to create a new message.
+ */
+export const SyncRepositoryRequestSchema: GenMessage<SyncRepositoryRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 12);
+
+/**
+ * ArchSync is what one arch's sync found.
+ *
+ * @generated from message tailor.catalog.v1.ArchSync
+ */
+export type ArchSync = Message<"tailor.catalog.v1.ArchSync"> & {
+  /**
+   * @generated from field: string arch = 1;
+   */
+  arch: string;
+
+  /**
+   * SHA-256 of the APKINDEX.tar.gz that was applied.
+   *
+   * @generated from field: string index_digest = 2;
+   */
+  indexDigest: string;
+
+  /**
+   * Signing key that verified the index.
+   *
+   * @generated from field: string signed_by = 3;
+   */
+  signedBy: string;
+
+  /**
+   * @generated from field: uint32 added = 4;
+   */
+  added: number;
+
+  /**
+   * @generated from field: uint32 removed = 5;
+   */
+  removed: number;
+
+  /**
+   * @generated from field: uint32 unchanged = 6;
+   */
+  unchanged: number;
+
+  /**
+   * True when the index was byte-identical to the last applied one.
+   *
+   * @generated from field: bool index_unchanged = 7;
+   */
+  indexUnchanged: boolean;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.ArchSync.
+ * Use `create(ArchSyncSchema)` to create a new message.
+ */
+export const ArchSyncSchema: GenMessage<ArchSync> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 13);
+
+/**
+ * RepositorySync is one recorded sync.
+ *
+ * @generated from message tailor.catalog.v1.RepositorySync
+ */
+export type RepositorySync = Message<"tailor.catalog.v1.RepositorySync"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string repository = 2;
+   */
+  repository: string;
+
+  /**
+   * "manual" or "schedule".
+   *
+   * @generated from field: string trigger = 3;
+   */
+  trigger: string;
+
+  /**
+   * @generated from field: tailor.catalog.v1.SyncStatus status = 4;
+   */
+  status: SyncStatus;
+
+  /**
+   * Why a failed sync failed.
+   *
+   * @generated from field: string error = 5;
+   */
+  error: string;
+
+  /**
+   * @generated from field: repeated tailor.catalog.v1.ArchSync arches = 6;
+   */
+  arches: ArchSync[];
+
+  /**
+   * @generated from field: google.protobuf.Timestamp started_at = 7;
+   */
+  startedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp finished_at = 8;
+   */
+  finishedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.RepositorySync.
+ * Use `create(RepositorySyncSchema)` to create a new message.
+ */
+export const RepositorySyncSchema: GenMessage<RepositorySync> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 14);
+
+/**
+ * SyncRepositoryResponse is the recorded sync.
+ *
+ * @generated from message tailor.catalog.v1.SyncRepositoryResponse
+ */
+export type SyncRepositoryResponse = Message<"tailor.catalog.v1.SyncRepositoryResponse"> & {
+  /**
+   * @generated from field: tailor.catalog.v1.RepositorySync sync = 1;
+   */
+  sync?: RepositorySync | undefined;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.SyncRepositoryResponse.
+ * Use `create(SyncRepositoryResponseSchema)` to create a new message.
+ */
+export const SyncRepositoryResponseSchema: GenMessage<SyncRepositoryResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 15);
+
+/**
+ * ListRepositorySyncsRequest names the repository.
+ *
+ * @generated from message tailor.catalog.v1.ListRepositorySyncsRequest
+ */
+export type ListRepositorySyncsRequest = Message<"tailor.catalog.v1.ListRepositorySyncsRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * 0 means 20.
+   *
+   * @generated from field: uint32 limit = 2;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.ListRepositorySyncsRequest.
+ * Use `create(ListRepositorySyncsRequestSchema)` to create a new message.
+ */
+export const ListRepositorySyncsRequestSchema: GenMessage<ListRepositorySyncsRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 16);
+
+/**
+ * ListRepositorySyncsResponse lists syncs newest first.
+ *
+ * @generated from message tailor.catalog.v1.ListRepositorySyncsResponse
+ */
+export type ListRepositorySyncsResponse = Message<"tailor.catalog.v1.ListRepositorySyncsResponse"> & {
+  /**
+   * @generated from field: repeated tailor.catalog.v1.RepositorySync syncs = 1;
+   */
+  syncs: RepositorySync[];
+};
+
+/**
+ * Describes the message tailor.catalog.v1.ListRepositorySyncsResponse.
+ * Use `create(ListRepositorySyncsResponseSchema)` to create a new message.
+ */
+export const ListRepositorySyncsResponseSchema: GenMessage<ListRepositorySyncsResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 17);
+
+/**
+ * Package is one package version of one arch in one repository.
+ *
+ * @generated from message tailor.catalog.v1.Package
+ */
+export type Package = Message<"tailor.catalog.v1.Package"> & {
+  /**
+   * @generated from field: string repository = 1;
+   */
+  repository: string;
+
+  /**
+   * @generated from field: string arch = 2;
+   */
+  arch: string;
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string version = 4;
+   */
+  version: string;
+
+  /**
+   * apk identity checksum ("Q1" + base64 SHA-1 of the control segment).
+   *
+   * @generated from field: string checksum = 5;
+   */
+  checksum: string;
+
+  /**
+   * @generated from field: uint64 size = 6;
+   */
+  size: bigint;
+
+  /**
+   * @generated from field: uint64 installed_size = 7;
+   */
+  installedSize: bigint;
+
+  /**
+   * @generated from field: string description = 8;
+   */
+  description: string;
+
+  /**
+   * @generated from field: string url = 9;
+   */
+  url: string;
+
+  /**
+   * @generated from field: string license = 10;
+   */
+  license: string;
+
+  /**
+   * @generated from field: string origin = 11;
+   */
+  origin: string;
+
+  /**
+   * @generated from field: string maintainer = 12;
+   */
+  maintainer: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp build_time = 13;
+   */
+  buildTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string commit = 14;
+   */
+  commit: string;
+
+  /**
+   * Set when the index gives one.
+   *
+   * @generated from field: optional uint32 provider_priority = 15;
+   */
+  providerPriority?: number | undefined;
+
+  /**
+   * @generated from field: repeated string depends = 16;
+   */
+  depends: string[];
+
+  /**
+   * @generated from field: repeated string provides = 17;
+   */
+  provides: string[];
+
+  /**
+   * @generated from field: repeated string install_if = 18;
+   */
+  installIf: string[];
+
+  /**
+   * True when an end-of-life rule covers this version.
+   *
+   * @generated from field: bool end_of_life = 19;
+   */
+  endOfLife: boolean;
+
+  /**
+   * "sha256:…" of the .apk in the blob store, once fetched.
+   *
+   * @generated from field: string blob_digest = 20;
+   */
+  blobDigest: string;
+
+  /**
+   * Repository-relative file name, e.g. "x86_64/curl-8.5.0-r0.apk".
+   *
+   * @generated from field: string file = 21;
+   */
+  file: string;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.Package.
+ * Use `create(PackageSchema)` to create a new message.
+ */
+export const PackageSchema: GenMessage<Package> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 18);
+
+/**
+ * PublishPackageRequest carries the package bytes.
+ *
+ * @generated from message tailor.catalog.v1.PublishPackageRequest
+ */
+export type PublishPackageRequest = Message<"tailor.catalog.v1.PublishPackageRequest"> & {
+  /**
+   * A hosted repository.
+   *
+   * @generated from field: string repository = 1;
+   */
+  repository: string;
+
+  /**
+   * The .apk bytes (up to the service's message limit), or empty when
+   * blob_digest names bytes already in the shared blob store.
+   *
+   * @generated from field: bytes content = 2;
+   */
+  content: Uint8Array;
+
+  /**
+   * @generated from field: string blob_digest = 3;
+   */
+  blobDigest: string;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.PublishPackageRequest.
+ * Use `create(PublishPackageRequestSchema)` to create a new message.
+ */
+export const PublishPackageRequestSchema: GenMessage<PublishPackageRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 19);
+
+/**
+ * PublishPackageResponse returns the stored package.
+ *
+ * @generated from message tailor.catalog.v1.PublishPackageResponse
+ */
+export type PublishPackageResponse = Message<"tailor.catalog.v1.PublishPackageResponse"> & {
+  /**
+   * @generated from field: tailor.catalog.v1.Package package = 1;
+   */
+  package?: Package | undefined;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.PublishPackageResponse.
+ * Use `create(PublishPackageResponseSchema)` to create a new message.
+ */
+export const PublishPackageResponseSchema: GenMessage<PublishPackageResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 20);
+
+/**
+ * SearchPackagesRequest filters packages; empty filters match everything.
+ *
+ * @generated from message tailor.catalog.v1.SearchPackagesRequest
+ */
+export type SearchPackagesRequest = Message<"tailor.catalog.v1.SearchPackagesRequest"> & {
+  /**
+   * Exact package name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Name prefix.
+   *
+   * @generated from field: string prefix = 2;
+   */
+  prefix: string;
+
+  /**
+   * Words that must appear in the name or description.
+   *
+   * @generated from field: string text = 3;
+   */
+  text: string;
+
+  /**
+   * @generated from field: string arch = 4;
+   */
+  arch: string;
+
+  /**
+   * @generated from field: string repository = 5;
+   */
+  repository: string;
+
+  /**
+   * Include end-of-life versions (default: only supported ones).
+   *
+   * @generated from field: bool include_end_of_life = 6;
+   */
+  includeEndOfLife: boolean;
+
+  /**
+   * Every version instead of the newest per name, arch and repository.
+   *
+   * @generated from field: bool all_versions = 7;
+   */
+  allVersions: boolean;
+
+  /**
+   * @generated from field: tailor.common.v1.PageRequest page = 8;
+   */
+  page?: PageRequest | undefined;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.SearchPackagesRequest.
+ * Use `create(SearchPackagesRequestSchema)` to create a new message.
+ */
+export const SearchPackagesRequestSchema: GenMessage<SearchPackagesRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 21);
+
+/**
+ * SearchPackagesResponse is one page of matches.
+ *
+ * @generated from message tailor.catalog.v1.SearchPackagesResponse
+ */
+export type SearchPackagesResponse = Message<"tailor.catalog.v1.SearchPackagesResponse"> & {
+  /**
+   * @generated from field: repeated tailor.catalog.v1.Package packages = 1;
+   */
+  packages: Package[];
+
+  /**
+   * @generated from field: tailor.common.v1.PageResponse page = 2;
+   */
+  page?: PageResponse | undefined;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.SearchPackagesResponse.
+ * Use `create(SearchPackagesResponseSchema)` to create a new message.
+ */
+export const SearchPackagesResponseSchema: GenMessage<SearchPackagesResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 22);
+
+/**
+ * ListPackageVersionsRequest names the package.
+ *
+ * @generated from message tailor.catalog.v1.ListPackageVersionsRequest
+ */
+export type ListPackageVersionsRequest = Message<"tailor.catalog.v1.ListPackageVersionsRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string arch = 2;
+   */
+  arch: string;
+
+  /**
+   * @generated from field: bool include_end_of_life = 3;
+   */
+  includeEndOfLife: boolean;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.ListPackageVersionsRequest.
+ * Use `create(ListPackageVersionsRequestSchema)` to create a new message.
+ */
+export const ListPackageVersionsRequestSchema: GenMessage<ListPackageVersionsRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 23);
+
+/**
+ * ListPackageVersionsResponse lists versions, highest first.
+ *
+ * @generated from message tailor.catalog.v1.ListPackageVersionsResponse
+ */
+export type ListPackageVersionsResponse = Message<"tailor.catalog.v1.ListPackageVersionsResponse"> & {
+  /**
+   * @generated from field: repeated tailor.catalog.v1.Package packages = 1;
+   */
+  packages: Package[];
+};
+
+/**
+ * Describes the message tailor.catalog.v1.ListPackageVersionsResponse.
+ * Use `create(ListPackageVersionsResponseSchema)` to create a new message.
+ */
+export const ListPackageVersionsResponseSchema: GenMessage<ListPackageVersionsResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 24);
+
+/**
+ * GetPackageRequest names one package version.
+ *
+ * @generated from message tailor.catalog.v1.GetPackageRequest
+ */
+export type GetPackageRequest = Message<"tailor.catalog.v1.GetPackageRequest"> & {
+  /**
+   * @generated from field: string repository = 1;
+   */
+  repository: string;
+
+  /**
+   * @generated from field: string arch = 2;
+   */
+  arch: string;
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string version = 4;
+   */
+  version: string;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.GetPackageRequest.
+ * Use `create(GetPackageRequestSchema)` to create a new message.
+ */
+export const GetPackageRequestSchema: GenMessage<GetPackageRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 25);
+
+/**
+ * GetPackageResponse returns the package.
+ *
+ * @generated from message tailor.catalog.v1.GetPackageResponse
+ */
+export type GetPackageResponse = Message<"tailor.catalog.v1.GetPackageResponse"> & {
+  /**
+   * @generated from field: tailor.catalog.v1.Package package = 1;
+   */
+  package?: Package | undefined;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.GetPackageResponse.
+ * Use `create(GetPackageResponseSchema)` to create a new message.
+ */
+export const GetPackageResponseSchema: GenMessage<GetPackageResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 26);
+
+/**
+ * FindProvidersRequest names what is needed.
+ *
+ * @generated from message tailor.catalog.v1.FindProvidersRequest
+ */
+export type FindProvidersRequest = Message<"tailor.catalog.v1.FindProvidersRequest"> & {
+  /**
+   * A package or provided name: "curl", "so:libssl.so.3", "cmd:python3".
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string arch = 2;
+   */
+  arch: string;
+
+  /**
+   * @generated from field: bool include_end_of_life = 3;
+   */
+  includeEndOfLife: boolean;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.FindProvidersRequest.
+ * Use `create(FindProvidersRequestSchema)` to create a new message.
+ */
+export const FindProvidersRequestSchema: GenMessage<FindProvidersRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 27);
+
+/**
+ * FindProvidersResponse lists the providers, best first.
+ *
+ * @generated from message tailor.catalog.v1.FindProvidersResponse
+ */
+export type FindProvidersResponse = Message<"tailor.catalog.v1.FindProvidersResponse"> & {
+  /**
+   * @generated from field: repeated tailor.catalog.v1.Package packages = 1;
+   */
+  packages: Package[];
+};
+
+/**
+ * Describes the message tailor.catalog.v1.FindProvidersResponse.
+ * Use `create(FindProvidersResponseSchema)` to create a new message.
+ */
+export const FindProvidersResponseSchema: GenMessage<FindProvidersResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 28);
+
+/**
+ * FetchPackageRequest names the package to fetch.
+ *
+ * @generated from message tailor.catalog.v1.FetchPackageRequest
+ */
+export type FetchPackageRequest = Message<"tailor.catalog.v1.FetchPackageRequest"> & {
+  /**
+   * @generated from field: string repository = 1;
+   */
+  repository: string;
+
+  /**
+   * @generated from field: string arch = 2;
+   */
+  arch: string;
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string version = 4;
+   */
+  version: string;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.FetchPackageRequest.
+ * Use `create(FetchPackageRequestSchema)` to create a new message.
+ */
+export const FetchPackageRequestSchema: GenMessage<FetchPackageRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 29);
+
+/**
+ * FetchPackageResponse says where the bytes are.
+ *
+ * @generated from message tailor.catalog.v1.FetchPackageResponse
+ */
+export type FetchPackageResponse = Message<"tailor.catalog.v1.FetchPackageResponse"> & {
+  /**
+   * @generated from field: tailor.catalog.v1.Package package = 1;
+   */
+  package?: Package | undefined;
+
+  /**
+   * @generated from field: string blob_digest = 2;
+   */
+  blobDigest: string;
+
+  /**
+   * @generated from field: uint64 size = 3;
+   */
+  size: bigint;
+
+  /**
+   * True when this call downloaded the bytes.
+   *
+   * @generated from field: bool downloaded = 4;
+   */
+  downloaded: boolean;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.FetchPackageResponse.
+ * Use `create(FetchPackageResponseSchema)` to create a new message.
+ */
+export const FetchPackageResponseSchema: GenMessage<FetchPackageResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 30);
+
+/**
+ * ListIndexEntriesRequest names the repository and arch.
+ *
+ * @generated from message tailor.catalog.v1.ListIndexEntriesRequest
+ */
+export type ListIndexEntriesRequest = Message<"tailor.catalog.v1.ListIndexEntriesRequest"> & {
+  /**
+   * @generated from field: string repository = 1;
+   */
+  repository: string;
+
+  /**
+   * @generated from field: string arch = 2;
+   */
+  arch: string;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.ListIndexEntriesRequest.
+ * Use `create(ListIndexEntriesRequestSchema)` to create a new message.
+ */
+export const ListIndexEntriesRequestSchema: GenMessage<ListIndexEntriesRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 31);
+
+/**
+ * ListIndexEntriesResponse is a batch of packages.
+ *
+ * @generated from message tailor.catalog.v1.ListIndexEntriesResponse
+ */
+export type ListIndexEntriesResponse = Message<"tailor.catalog.v1.ListIndexEntriesResponse"> & {
+  /**
+   * @generated from field: repeated tailor.catalog.v1.Package packages = 1;
+   */
+  packages: Package[];
+};
+
+/**
+ * Describes the message tailor.catalog.v1.ListIndexEntriesResponse.
+ * Use `create(ListIndexEntriesResponseSchema)` to create a new message.
+ */
+export const ListIndexEntriesResponseSchema: GenMessage<ListIndexEntriesResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 32);
+
+/**
+ * EndOfLife marks versions of a package stream unsupported.
+ *
+ * @generated from message tailor.catalog.v1.EndOfLife
+ */
+export type EndOfLife = Message<"tailor.catalog.v1.EndOfLife"> & {
+  /**
+   * Package name (a stream such as "python-3.10" or "nodejs-18").
+   *
+   * @generated from field: string package_name = 1;
+   */
+  packageName: string;
+
+  /**
+   * Versions below this one are end-of-life; empty means every version.
+   *
+   * @generated from field: string before_version = 2;
+   */
+  beforeVersion: string;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * "admin" or "policy".
+   *
+   * @generated from field: string source = 4;
+   */
+  source: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp updated_at = 5;
+   */
+  updatedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.EndOfLife.
+ * Use `create(EndOfLifeSchema)` to create a new message.
+ */
+export const EndOfLifeSchema: GenMessage<EndOfLife> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 33);
+
+/**
+ * SetEndOfLifeRequest adds, replaces or removes a rule.
+ *
+ * @generated from message tailor.catalog.v1.SetEndOfLifeRequest
+ */
+export type SetEndOfLifeRequest = Message<"tailor.catalog.v1.SetEndOfLifeRequest"> & {
+  /**
+   * @generated from field: string package_name = 1;
+   */
+  packageName: string;
+
+  /**
+   * @generated from field: string before_version = 2;
+   */
+  beforeVersion: string;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * True removes the rule: the stream is supported again.
+   *
+   * @generated from field: bool supported = 4;
+   */
+  supported: boolean;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.SetEndOfLifeRequest.
+ * Use `create(SetEndOfLifeRequestSchema)` to create a new message.
+ */
+export const SetEndOfLifeRequestSchema: GenMessage<SetEndOfLifeRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 34);
+
+/**
+ * SetEndOfLifeResponse returns the rule in force (unset when removed).
+ *
+ * @generated from message tailor.catalog.v1.SetEndOfLifeResponse
+ */
+export type SetEndOfLifeResponse = Message<"tailor.catalog.v1.SetEndOfLifeResponse"> & {
+  /**
+   * @generated from field: tailor.catalog.v1.EndOfLife rule = 1;
+   */
+  rule?: EndOfLife | undefined;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.SetEndOfLifeResponse.
+ * Use `create(SetEndOfLifeResponseSchema)` to create a new message.
+ */
+export const SetEndOfLifeResponseSchema: GenMessage<SetEndOfLifeResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 35);
+
+/**
+ * ListEndOfLifeRequest has no fields.
+ *
+ * @generated from message tailor.catalog.v1.ListEndOfLifeRequest
+ */
+export type ListEndOfLifeRequest = Message<"tailor.catalog.v1.ListEndOfLifeRequest"> & {
+};
+
+/**
+ * Describes the message tailor.catalog.v1.ListEndOfLifeRequest.
+ * Use `create(ListEndOfLifeRequestSchema)` to create a new message.
+ */
+export const ListEndOfLifeRequestSchema: GenMessage<ListEndOfLifeRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 36);
+
+/**
+ * ListEndOfLifeResponse lists the rules by package name.
+ *
+ * @generated from message tailor.catalog.v1.ListEndOfLifeResponse
+ */
+export type ListEndOfLifeResponse = Message<"tailor.catalog.v1.ListEndOfLifeResponse"> & {
+  /**
+   * @generated from field: repeated tailor.catalog.v1.EndOfLife rules = 1;
+   */
+  rules: EndOfLife[];
+};
+
+/**
+ * Describes the message tailor.catalog.v1.ListEndOfLifeResponse.
+ * Use `create(ListEndOfLifeResponseSchema)` to create a new message.
+ */
+export const ListEndOfLifeResponseSchema: GenMessage<ListEndOfLifeResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 37);
+
+/**
+ * Account groups users and groups as apko's `accounts` does.
+ *
+ * @generated from message tailor.catalog.v1.Accounts
+ */
+export type Accounts = Message<"tailor.catalog.v1.Accounts"> & {
+  /**
+   * @generated from field: repeated tailor.catalog.v1.User users = 1;
+   */
+  users: User[];
+
+  /**
+   * @generated from field: repeated tailor.catalog.v1.Group groups = 2;
+   */
+  groups: Group[];
+
+  /**
+   * User name or uid the image runs as.
+   *
+   * @generated from field: string run_as = 3;
+   */
+  runAs: string;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.Accounts.
+ * Use `create(AccountsSchema)` to create a new message.
+ */
+export const AccountsSchema: GenMessage<Accounts> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 38);
+
+/**
+ * User is a passwd entry.
+ *
+ * @generated from message tailor.catalog.v1.User
+ */
+export type User = Message<"tailor.catalog.v1.User"> & {
+  /**
+   * @generated from field: string username = 1;
+   */
+  username: string;
+
+  /**
+   * @generated from field: uint32 uid = 2;
+   */
+  uid: number;
+
+  /**
+   * @generated from field: uint32 gid = 3;
+   */
+  gid: number;
+
+  /**
+   * @generated from field: string shell = 4;
+   */
+  shell: string;
+
+  /**
+   * @generated from field: string home_dir = 5;
+   */
+  homeDir: string;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.User.
+ * Use `create(UserSchema)` to create a new message.
+ */
+export const UserSchema: GenMessage<User> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 39);
+
+/**
+ * Group is a group entry.
+ *
+ * @generated from message tailor.catalog.v1.Group
+ */
+export type Group = Message<"tailor.catalog.v1.Group"> & {
+  /**
+   * @generated from field: string groupname = 1;
+   */
+  groupname: string;
+
+  /**
+   * @generated from field: uint32 gid = 2;
+   */
+  gid: number;
+
+  /**
+   * @generated from field: repeated string members = 3;
+   */
+  members: string[];
+};
+
+/**
+ * Describes the message tailor.catalog.v1.Group.
+ * Use `create(GroupSchema)` to create a new message.
+ */
+export const GroupSchema: GenMessage<Group> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 40);
+
+/**
+ * SourceImage is a base image definition.
+ *
+ * @generated from message tailor.catalog.v1.SourceImage
+ */
+export type SourceImage = Message<"tailor.catalog.v1.SourceImage"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The main package whose version the image carries.
+   *
+   * @generated from field: string main_package = 2;
+   */
+  mainPackage: string;
+
+  /**
+   * Version of the main package in the catalog; empty when unknown.
+   *
+   * @generated from field: string version = 3;
+   */
+  version: string;
+
+  /**
+   * @generated from field: repeated string packages = 4;
+   */
+  packages: string[];
+
+  /**
+   * Packages the -dev variant adds.
+   *
+   * @generated from field: repeated string dev_packages = 5;
+   */
+  devPackages: string[];
+
+  /**
+   * @generated from field: repeated string repositories = 6;
+   */
+  repositories: string[];
+
+  /**
+   * @generated from field: repeated string keyring = 7;
+   */
+  keyring: string[];
+
+  /**
+   * @generated from field: tailor.catalog.v1.Accounts accounts = 8;
+   */
+  accounts?: Accounts | undefined;
+
+  /**
+   * @generated from field: repeated string entrypoint = 9;
+   */
+  entrypoint: string[];
+
+  /**
+   * @generated from field: repeated string cmd = 10;
+   */
+  cmd: string[];
+
+  /**
+   * @generated from field: string work_dir = 11;
+   */
+  workDir: string;
+
+  /**
+   * @generated from field: map<string, string> environment = 12;
+   */
+  environment: { [key: string]: string };
+
+  /**
+   * @generated from field: map<string, string> annotations = 13;
+   */
+  annotations: { [key: string]: string };
+
+  /**
+   * @generated from field: repeated string archs = 14;
+   */
+  archs: string[];
+
+  /**
+   * The YAML it was defined from.
+   *
+   * @generated from field: string yaml = 15;
+   */
+  yaml: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp updated_at = 16;
+   */
+  updatedAt?: Timestamp | undefined;
+
+  /**
+   * Incremented on each change of the definition.
+   *
+   * @generated from field: uint32 generation = 17;
+   */
+  generation: number;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.SourceImage.
+ * Use `create(SourceImageSchema)` to create a new message.
+ */
+export const SourceImageSchema: GenMessage<SourceImage> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 41);
+
+/**
+ * PutSourceImageRequest carries the apko YAML.
+ *
+ * @generated from message tailor.catalog.v1.PutSourceImageRequest
+ */
+export type PutSourceImageRequest = Message<"tailor.catalog.v1.PutSourceImageRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string yaml = 2;
+   */
+  yaml: string;
+
+  /**
+   * Main package; empty means the first of contents.packages.
+   *
+   * @generated from field: string main_package = 3;
+   */
+  mainPackage: string;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.PutSourceImageRequest.
+ * Use `create(PutSourceImageRequestSchema)` to create a new message.
+ */
+export const PutSourceImageRequestSchema: GenMessage<PutSourceImageRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 42);
+
+/**
+ * PutSourceImageResponse returns the stored image.
+ *
+ * @generated from message tailor.catalog.v1.PutSourceImageResponse
+ */
+export type PutSourceImageResponse = Message<"tailor.catalog.v1.PutSourceImageResponse"> & {
+  /**
+   * @generated from field: tailor.catalog.v1.SourceImage source_image = 1;
+   */
+  sourceImage?: SourceImage | undefined;
+
+  /**
+   * False when the YAML was identical to the stored definition.
+   *
+   * @generated from field: bool changed = 2;
+   */
+  changed: boolean;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.PutSourceImageResponse.
+ * Use `create(PutSourceImageResponseSchema)` to create a new message.
+ */
+export const PutSourceImageResponseSchema: GenMessage<PutSourceImageResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 43);
+
+/**
+ * GetSourceImageRequest names the image.
+ *
+ * @generated from message tailor.catalog.v1.GetSourceImageRequest
+ */
+export type GetSourceImageRequest = Message<"tailor.catalog.v1.GetSourceImageRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.GetSourceImageRequest.
+ * Use `create(GetSourceImageRequestSchema)` to create a new message.
+ */
+export const GetSourceImageRequestSchema: GenMessage<GetSourceImageRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 44);
+
+/**
+ * GetSourceImageResponse returns the image.
+ *
+ * @generated from message tailor.catalog.v1.GetSourceImageResponse
+ */
+export type GetSourceImageResponse = Message<"tailor.catalog.v1.GetSourceImageResponse"> & {
+  /**
+   * @generated from field: tailor.catalog.v1.SourceImage source_image = 1;
+   */
+  sourceImage?: SourceImage | undefined;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.GetSourceImageResponse.
+ * Use `create(GetSourceImageResponseSchema)` to create a new message.
+ */
+export const GetSourceImageResponseSchema: GenMessage<GetSourceImageResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 45);
+
+/**
+ * ListSourceImagesRequest has no filters.
+ *
+ * @generated from message tailor.catalog.v1.ListSourceImagesRequest
+ */
+export type ListSourceImagesRequest = Message<"tailor.catalog.v1.ListSourceImagesRequest"> & {
+};
+
+/**
+ * Describes the message tailor.catalog.v1.ListSourceImagesRequest.
+ * Use `create(ListSourceImagesRequestSchema)` to create a new message.
+ */
+export const ListSourceImagesRequestSchema: GenMessage<ListSourceImagesRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 46);
+
+/**
+ * ListSourceImagesResponse lists source images by name.
+ *
+ * @generated from message tailor.catalog.v1.ListSourceImagesResponse
+ */
+export type ListSourceImagesResponse = Message<"tailor.catalog.v1.ListSourceImagesResponse"> & {
+  /**
+   * @generated from field: repeated tailor.catalog.v1.SourceImage source_images = 1;
+   */
+  sourceImages: SourceImage[];
+};
+
+/**
+ * Describes the message tailor.catalog.v1.ListSourceImagesResponse.
+ * Use `create(ListSourceImagesResponseSchema)` to create a new message.
+ */
+export const ListSourceImagesResponseSchema: GenMessage<ListSourceImagesResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 47);
+
+/**
+ * Certificate is a PEM CA certificate added to the image's trust store.
+ *
+ * @generated from message tailor.catalog.v1.Certificate
+ */
+export type Certificate = Message<"tailor.catalog.v1.Certificate"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string pem = 2;
+   */
+  pem: string;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.Certificate.
+ * Use `create(CertificateSchema)` to create a new message.
+ */
+export const CertificateSchema: GenMessage<Certificate> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 48);
+
+/**
+ * RuntimeKey is a PEM RSA public key trusted by apk inside the image.
+ *
+ * @generated from message tailor.catalog.v1.RuntimeKey
+ */
+export type RuntimeKey = Message<"tailor.catalog.v1.RuntimeKey"> & {
+  /**
+   * File name under /etc/apk/keys, e.g. "acme.rsa.pub".
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string pem = 2;
+   */
+  pem: string;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.RuntimeKey.
+ * Use `create(RuntimeKeySchema)` to create a new message.
+ */
+export const RuntimeKeySchema: GenMessage<RuntimeKey> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 49);
+
+/**
+ * Overlay is what an organization may change on top of a source image.
+ *
+ * @generated from message tailor.catalog.v1.Overlay
+ */
+export type Overlay = Message<"tailor.catalog.v1.Overlay"> & {
+  /**
+   * Added packages (apk atoms); the source image's own cannot be removed.
+   *
+   * @generated from field: repeated string packages = 1;
+   */
+  packages: string[];
+
+  /**
+   * @generated from field: map<string, string> environment = 2;
+   */
+  environment: { [key: string]: string };
+
+  /**
+   * @generated from field: map<string, string> annotations = 3;
+   */
+  annotations: { [key: string]: string };
+
+  /**
+   * @generated from field: tailor.catalog.v1.Accounts accounts = 4;
+   */
+  accounts?: Accounts | undefined;
+
+  /**
+   * @generated from field: repeated tailor.catalog.v1.Certificate certificates = 5;
+   */
+  certificates: Certificate[];
+
+  /**
+   * Runtime apk repositories (HTTPS URLs).
+   *
+   * @generated from field: repeated string repositories = 6;
+   */
+  repositories: string[];
+
+  /**
+   * @generated from field: repeated tailor.catalog.v1.RuntimeKey keys = 7;
+   */
+  keys: RuntimeKey[];
+};
+
+/**
+ * Describes the message tailor.catalog.v1.Overlay.
+ * Use `create(OverlaySchema)` to create a new message.
+ */
+export const OverlaySchema: GenMessage<Overlay> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 50);
+
+/**
+ * CustomImage is one revision of an organization's customization.
+ *
+ * @generated from message tailor.catalog.v1.CustomImage
+ */
+export type CustomImage = Message<"tailor.catalog.v1.CustomImage"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string source_image = 3;
+   */
+  sourceImage: string;
+
+  /**
+   * @generated from field: uint32 revision = 4;
+   */
+  revision: number;
+
+  /**
+   * @generated from field: tailor.catalog.v1.Overlay overlay = 5;
+   */
+  overlay?: Overlay | undefined;
+
+  /**
+   * Identity that made this revision.
+   *
+   * @generated from field: string author = 6;
+   */
+  author: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 7;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * When the image was first created (revision 1).
+   *
+   * @generated from field: google.protobuf.Timestamp image_created_at = 8;
+   */
+  imageCreatedAt?: Timestamp | undefined;
+
+  /**
+   * Why this revision was made.
+   *
+   * @generated from field: string comment = 9;
+   */
+  comment: string;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.CustomImage.
+ * Use `create(CustomImageSchema)` to create a new message.
+ */
+export const CustomImageSchema: GenMessage<CustomImage> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 51);
+
+/**
+ * CreateCustomImageRequest creates revision 1.
+ *
+ * @generated from message tailor.catalog.v1.CreateCustomImageRequest
+ */
+export type CreateCustomImageRequest = Message<"tailor.catalog.v1.CreateCustomImageRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * Lowercase letters, digits, '-' and '_'.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string source_image = 3;
+   */
+  sourceImage: string;
+
+  /**
+   * @generated from field: tailor.catalog.v1.Overlay overlay = 4;
+   */
+  overlay?: Overlay | undefined;
+
+  /**
+   * @generated from field: string comment = 5;
+   */
+  comment: string;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.CreateCustomImageRequest.
+ * Use `create(CreateCustomImageRequestSchema)` to create a new message.
+ */
+export const CreateCustomImageRequestSchema: GenMessage<CreateCustomImageRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 52);
+
+/**
+ * CreateCustomImageResponse returns revision 1.
+ *
+ * @generated from message tailor.catalog.v1.CreateCustomImageResponse
+ */
+export type CreateCustomImageResponse = Message<"tailor.catalog.v1.CreateCustomImageResponse"> & {
+  /**
+   * @generated from field: tailor.catalog.v1.CustomImage custom_image = 1;
+   */
+  customImage?: CustomImage | undefined;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.CreateCustomImageResponse.
+ * Use `create(CreateCustomImageResponseSchema)` to create a new message.
+ */
+export const CreateCustomImageResponseSchema: GenMessage<CreateCustomImageResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 53);
+
+/**
+ * UpdateCustomImageRequest stores a new overlay as the next revision.
+ *
+ * @generated from message tailor.catalog.v1.UpdateCustomImageRequest
+ */
+export type UpdateCustomImageRequest = Message<"tailor.catalog.v1.UpdateCustomImageRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: tailor.catalog.v1.Overlay overlay = 3;
+   */
+  overlay?: Overlay | undefined;
+
+  /**
+   * When non-zero, ABORTED unless the latest revision is this one.
+   *
+   * @generated from field: uint32 expected_revision = 4;
+   */
+  expectedRevision: number;
+
+  /**
+   * @generated from field: string comment = 5;
+   */
+  comment: string;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.UpdateCustomImageRequest.
+ * Use `create(UpdateCustomImageRequestSchema)` to create a new message.
+ */
+export const UpdateCustomImageRequestSchema: GenMessage<UpdateCustomImageRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 54);
+
+/**
+ * UpdateCustomImageResponse returns the new revision.
+ *
+ * @generated from message tailor.catalog.v1.UpdateCustomImageResponse
+ */
+export type UpdateCustomImageResponse = Message<"tailor.catalog.v1.UpdateCustomImageResponse"> & {
+  /**
+   * @generated from field: tailor.catalog.v1.CustomImage custom_image = 1;
+   */
+  customImage?: CustomImage | undefined;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.UpdateCustomImageResponse.
+ * Use `create(UpdateCustomImageResponseSchema)` to create a new message.
+ */
+export const UpdateCustomImageResponseSchema: GenMessage<UpdateCustomImageResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 55);
+
+/**
+ * GetCustomImageRequest names the image and optionally a revision.
+ *
+ * @generated from message tailor.catalog.v1.GetCustomImageRequest
+ */
+export type GetCustomImageRequest = Message<"tailor.catalog.v1.GetCustomImageRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * 0 means the latest.
+   *
+   * @generated from field: uint32 revision = 3;
+   */
+  revision: number;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.GetCustomImageRequest.
+ * Use `create(GetCustomImageRequestSchema)` to create a new message.
+ */
+export const GetCustomImageRequestSchema: GenMessage<GetCustomImageRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 56);
+
+/**
+ * GetCustomImageResponse returns the revision.
+ *
+ * @generated from message tailor.catalog.v1.GetCustomImageResponse
+ */
+export type GetCustomImageResponse = Message<"tailor.catalog.v1.GetCustomImageResponse"> & {
+  /**
+   * @generated from field: tailor.catalog.v1.CustomImage custom_image = 1;
+   */
+  customImage?: CustomImage | undefined;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.GetCustomImageResponse.
+ * Use `create(GetCustomImageResponseSchema)` to create a new message.
+ */
+export const GetCustomImageResponseSchema: GenMessage<GetCustomImageResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 57);
+
+/**
+ * ListCustomImagesRequest names the organization.
+ *
+ * @generated from message tailor.catalog.v1.ListCustomImagesRequest
+ */
+export type ListCustomImagesRequest = Message<"tailor.catalog.v1.ListCustomImagesRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.ListCustomImagesRequest.
+ * Use `create(ListCustomImagesRequestSchema)` to create a new message.
+ */
+export const ListCustomImagesRequestSchema: GenMessage<ListCustomImagesRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 58);
+
+/**
+ * ListCustomImagesResponse lists the latest revision of each image by name.
+ *
+ * @generated from message tailor.catalog.v1.ListCustomImagesResponse
+ */
+export type ListCustomImagesResponse = Message<"tailor.catalog.v1.ListCustomImagesResponse"> & {
+  /**
+   * @generated from field: repeated tailor.catalog.v1.CustomImage custom_images = 1;
+   */
+  customImages: CustomImage[];
+};
+
+/**
+ * Describes the message tailor.catalog.v1.ListCustomImagesResponse.
+ * Use `create(ListCustomImagesResponseSchema)` to create a new message.
+ */
+export const ListCustomImagesResponseSchema: GenMessage<ListCustomImagesResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 59);
+
+/**
+ * ListCustomImageRevisionsRequest names the image.
+ *
+ * @generated from message tailor.catalog.v1.ListCustomImageRevisionsRequest
+ */
+export type ListCustomImageRevisionsRequest = Message<"tailor.catalog.v1.ListCustomImageRevisionsRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message tailor.catalog.v1.ListCustomImageRevisionsRequest.
+ * Use `create(ListCustomImageRevisionsRequestSchema)` to create a new message.
+ */
+export const ListCustomImageRevisionsRequestSchema: GenMessage<ListCustomImageRevisionsRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 60);
+
+/**
+ * ListCustomImageRevisionsResponse lists revisions, newest first.
+ *
+ * @generated from message tailor.catalog.v1.ListCustomImageRevisionsResponse
+ */
+export type ListCustomImageRevisionsResponse = Message<"tailor.catalog.v1.ListCustomImageRevisionsResponse"> & {
+  /**
+   * @generated from field: repeated tailor.catalog.v1.CustomImage revisions = 1;
+   */
+  revisions: CustomImage[];
+};
+
+/**
+ * Describes the message tailor.catalog.v1.ListCustomImageRevisionsResponse.
+ * Use `create(ListCustomImageRevisionsResponseSchema)` to create a new message.
+ */
+export const ListCustomImageRevisionsResponseSchema: GenMessage<ListCustomImageRevisionsResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_catalog_v1_catalog, 61);
+
+/**
+ * RepositoryKind says where a repository's packages come from.
+ *
+ * @generated from enum tailor.catalog.v1.RepositoryKind
+ */
+export enum RepositoryKind {
+  /**
+   * @generated from enum value: REPOSITORY_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * An upstream repository synced from its URL.
+   *
+   * @generated from enum value: REPOSITORY_KIND_UPSTREAM = 1;
+   */
+  UPSTREAM = 1,
+
+  /**
+   * A Tailor-hosted repository filled by PublishPackage.
+   *
+   * @generated from enum value: REPOSITORY_KIND_HOSTED = 2;
+   */
+  HOSTED = 2,
+}
+
+/**
+ * Describes the enum tailor.catalog.v1.RepositoryKind.
+ */
+export const RepositoryKindSchema: GenEnum<RepositoryKind> = /*@__PURE__*/
+  enumDesc(file_tailor_catalog_v1_catalog, 0);
+
+/**
+ * SyncStatus is how a sync ended.
+ *
+ * @generated from enum tailor.catalog.v1.SyncStatus
+ */
+export enum SyncStatus {
+  /**
+   * @generated from enum value: SYNC_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: SYNC_STATUS_SUCCEEDED = 1;
+   */
+  SUCCEEDED = 1,
+
+  /**
+   * @generated from enum value: SYNC_STATUS_FAILED = 2;
+   */
+  FAILED = 2,
+}
+
+/**
+ * Describes the enum tailor.catalog.v1.SyncStatus.
+ */
+export const SyncStatusSchema: GenEnum<SyncStatus> = /*@__PURE__*/
+  enumDesc(file_tailor_catalog_v1_catalog, 1);
+
+/**
  * CatalogService knows every package, repository, source image and custom image.
- * Later issues add its domain methods; every service starts with identity.
+ *
+ * Authentication: every call except GetServiceInfo carries gRPC metadata
+ * `authorization: Bearer <token>` (audience "api", minted by the
+ * entitlement service). Repositories, uploads, end-of-life policy and source
+ * images are managed by platform administrators and readable by everyone
+ * authenticated; custom images belong to one organization: viewers read
+ * them, editors and owners change them, and another organization's caller
+ * gets NOT_FOUND.
  *
  * @generated from service tailor.catalog.v1.CatalogService
  */
@@ -64,6 +2048,249 @@ export const CatalogService: GenService<{
     methodKind: "unary";
     input: typeof GetServiceInfoRequestSchema;
     output: typeof GetServiceInfoResponseSchema;
+  },
+  /**
+   * CreateRepository registers an upstream APK repository (administrator).
+   *
+   * @generated from rpc tailor.catalog.v1.CatalogService.CreateRepository
+   */
+  createRepository: {
+    methodKind: "unary";
+    input: typeof CreateRepositoryRequestSchema;
+    output: typeof CreateRepositoryResponseSchema;
+  },
+  /**
+   * UpdateRepository replaces a repository's arches, keys, mirror flag
+   * (administrator).
+   *
+   * @generated from rpc tailor.catalog.v1.CatalogService.UpdateRepository
+   */
+  updateRepository: {
+    methodKind: "unary";
+    input: typeof UpdateRepositoryRequestSchema;
+    output: typeof UpdateRepositoryResponseSchema;
+  },
+  /**
+   * GetRepository returns one repository by name.
+   *
+   * @generated from rpc tailor.catalog.v1.CatalogService.GetRepository
+   */
+  getRepository: {
+    methodKind: "unary";
+    input: typeof GetRepositoryRequestSchema;
+    output: typeof GetRepositoryResponseSchema;
+  },
+  /**
+   * ListRepositories lists every repository by name.
+   *
+   * @generated from rpc tailor.catalog.v1.CatalogService.ListRepositories
+   */
+  listRepositories: {
+    methodKind: "unary";
+    input: typeof ListRepositoriesRequestSchema;
+    output: typeof ListRepositoriesResponseSchema;
+  },
+  /**
+   * SyncRepository downloads and verifies each arch's APKINDEX and applies
+   * the difference (administrator). Idempotent: a second sync of an
+   * unchanged index changes nothing and publishes nothing.
+   *
+   * @generated from rpc tailor.catalog.v1.CatalogService.SyncRepository
+   */
+  syncRepository: {
+    methodKind: "unary";
+    input: typeof SyncRepositoryRequestSchema;
+    output: typeof SyncRepositoryResponseSchema;
+  },
+  /**
+   * ListRepositorySyncs returns a repository's sync history, newest first.
+   *
+   * @generated from rpc tailor.catalog.v1.CatalogService.ListRepositorySyncs
+   */
+  listRepositorySyncs: {
+    methodKind: "unary";
+    input: typeof ListRepositorySyncsRequestSchema;
+    output: typeof ListRepositorySyncsResponseSchema;
+  },
+  /**
+   * PublishPackage accepts a signed .apk into a Tailor-hosted repository
+   * (administrator). INVALID_ARGUMENT for bad bytes, PERMISSION_DENIED for
+   * a signature by a key the repository does not trust.
+   *
+   * @generated from rpc tailor.catalog.v1.CatalogService.PublishPackage
+   */
+  publishPackage: {
+    methodKind: "unary";
+    input: typeof PublishPackageRequestSchema;
+    output: typeof PublishPackageResponseSchema;
+  },
+  /**
+   * SearchPackages finds packages by exact name, name prefix or free text
+   * (name and description), newest version of each name first.
+   *
+   * @generated from rpc tailor.catalog.v1.CatalogService.SearchPackages
+   */
+  searchPackages: {
+    methodKind: "unary";
+    input: typeof SearchPackagesRequestSchema;
+    output: typeof SearchPackagesResponseSchema;
+  },
+  /**
+   * ListPackageVersions lists every version of one package name, highest first.
+   *
+   * @generated from rpc tailor.catalog.v1.CatalogService.ListPackageVersions
+   */
+  listPackageVersions: {
+    methodKind: "unary";
+    input: typeof ListPackageVersionsRequestSchema;
+    output: typeof ListPackageVersionsResponseSchema;
+  },
+  /**
+   * GetPackage returns one package version.
+   *
+   * @generated from rpc tailor.catalog.v1.CatalogService.GetPackage
+   */
+  getPackage: {
+    methodKind: "unary";
+    input: typeof GetPackageRequestSchema;
+    output: typeof GetPackageResponseSchema;
+  },
+  /**
+   * FindProviders lists the packages whose name or provides satisfy a
+   * name such as "so:libssl.so.3" or "cmd:python3".
+   *
+   * @generated from rpc tailor.catalog.v1.CatalogService.FindProviders
+   */
+  findProviders: {
+    methodKind: "unary";
+    input: typeof FindProvidersRequestSchema;
+    output: typeof FindProvidersResponseSchema;
+  },
+  /**
+   * FetchPackage makes sure a package's bytes are in the blob store
+   * (downloading and verifying them against the index checksum on first
+   * use) and returns where they are.
+   *
+   * @generated from rpc tailor.catalog.v1.CatalogService.FetchPackage
+   */
+  fetchPackage: {
+    methodKind: "unary";
+    input: typeof FetchPackageRequestSchema;
+    output: typeof FetchPackageResponseSchema;
+  },
+  /**
+   * ListIndexEntries streams every package of a repository and arch in
+   * APKINDEX form (for the resolver's universe and private repositories).
+   *
+   * @generated from rpc tailor.catalog.v1.CatalogService.ListIndexEntries
+   */
+  listIndexEntries: {
+    methodKind: "server_streaming";
+    input: typeof ListIndexEntriesRequestSchema;
+    output: typeof ListIndexEntriesResponseSchema;
+  },
+  /**
+   * SetEndOfLife marks a package stream end-of-life or supported again
+   * (administrator).
+   *
+   * @generated from rpc tailor.catalog.v1.CatalogService.SetEndOfLife
+   */
+  setEndOfLife: {
+    methodKind: "unary";
+    input: typeof SetEndOfLifeRequestSchema;
+    output: typeof SetEndOfLifeResponseSchema;
+  },
+  /**
+   * ListEndOfLife lists the end-of-life rules in force.
+   *
+   * @generated from rpc tailor.catalog.v1.CatalogService.ListEndOfLife
+   */
+  listEndOfLife: {
+    methodKind: "unary";
+    input: typeof ListEndOfLifeRequestSchema;
+    output: typeof ListEndOfLifeResponseSchema;
+  },
+  /**
+   * PutSourceImage creates or updates a source image from apko YAML
+   * (administrator).
+   *
+   * @generated from rpc tailor.catalog.v1.CatalogService.PutSourceImage
+   */
+  putSourceImage: {
+    methodKind: "unary";
+    input: typeof PutSourceImageRequestSchema;
+    output: typeof PutSourceImageResponseSchema;
+  },
+  /**
+   * GetSourceImage returns one source image by name.
+   *
+   * @generated from rpc tailor.catalog.v1.CatalogService.GetSourceImage
+   */
+  getSourceImage: {
+    methodKind: "unary";
+    input: typeof GetSourceImageRequestSchema;
+    output: typeof GetSourceImageResponseSchema;
+  },
+  /**
+   * ListSourceImages lists source images by name.
+   *
+   * @generated from rpc tailor.catalog.v1.CatalogService.ListSourceImages
+   */
+  listSourceImages: {
+    methodKind: "unary";
+    input: typeof ListSourceImagesRequestSchema;
+    output: typeof ListSourceImagesResponseSchema;
+  },
+  /**
+   * CreateCustomImage creates an organization's customization of a source
+   * image as revision 1 (editor or owner).
+   *
+   * @generated from rpc tailor.catalog.v1.CatalogService.CreateCustomImage
+   */
+  createCustomImage: {
+    methodKind: "unary";
+    input: typeof CreateCustomImageRequestSchema;
+    output: typeof CreateCustomImageResponseSchema;
+  },
+  /**
+   * UpdateCustomImage stores a new revision of the overlay (editor or owner).
+   *
+   * @generated from rpc tailor.catalog.v1.CatalogService.UpdateCustomImage
+   */
+  updateCustomImage: {
+    methodKind: "unary";
+    input: typeof UpdateCustomImageRequestSchema;
+    output: typeof UpdateCustomImageResponseSchema;
+  },
+  /**
+   * GetCustomImage returns a custom image at its latest or a given revision.
+   *
+   * @generated from rpc tailor.catalog.v1.CatalogService.GetCustomImage
+   */
+  getCustomImage: {
+    methodKind: "unary";
+    input: typeof GetCustomImageRequestSchema;
+    output: typeof GetCustomImageResponseSchema;
+  },
+  /**
+   * ListCustomImages lists an organization's custom images by name.
+   *
+   * @generated from rpc tailor.catalog.v1.CatalogService.ListCustomImages
+   */
+  listCustomImages: {
+    methodKind: "unary";
+    input: typeof ListCustomImagesRequestSchema;
+    output: typeof ListCustomImagesResponseSchema;
+  },
+  /**
+   * ListCustomImageRevisions returns a custom image's history, newest first.
+   *
+   * @generated from rpc tailor.catalog.v1.CatalogService.ListCustomImageRevisions
+   */
+  listCustomImageRevisions: {
+    methodKind: "unary";
+    input: typeof ListCustomImageRevisionsRequestSchema;
+    output: typeof ListCustomImageRevisionsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_tailor_catalog_v1_catalog, 0);

@@ -2,11 +2,11 @@
 // @generated from file tailor/entitlement/v1/entitlement.proto (package tailor.entitlement.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { ServiceInfo } from "../../common/v1/types_pb.js";
+import type { PageRequest, PageResponse, ServiceInfo } from "../../common/v1/types_pb.js";
 import { file_tailor_common_v1_types } from "../../common/v1/types_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tailor/entitlement/v1/entitlement.proto.
  */
 export const file_tailor_entitlement_v1_entitlement: GenFile = /*@__PURE__*/
-  fileDesc("Cid0YWlsb3IvZW50aXRsZW1lbnQvdjEvZW50aXRsZW1lbnQucHJvdG8SFXRhaWxvci5lbnRpdGxlbWVudC52MSIXChVHZXRTZXJ2aWNlSW5mb1JlcXVlc3QiRQoWR2V0U2VydmljZUluZm9SZXNwb25zZRIrCgRpbmZvGAEgASgLMh0udGFpbG9yLmNvbW1vbi52MS5TZXJ2aWNlSW5mbyJuCgxPcmdhbml6YXRpb24SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIUCgxkaXNwbGF5X25hbWUYAyABKAkSLgoKY3JlYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiPwoZQ3JlYXRlT3JnYW5pemF0aW9uUmVxdWVzdBIMCgRuYW1lGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCSJXChpDcmVhdGVPcmdhbml6YXRpb25SZXNwb25zZRI5Cgxvcmdhbml6YXRpb24YASABKAsyIy50YWlsb3IuZW50aXRsZW1lbnQudjEuT3JnYW5pemF0aW9uIiQKFkdldE9yZ2FuaXphdGlvblJlcXVlc3QSCgoCaWQYASABKAkiVAoXR2V0T3JnYW5pemF0aW9uUmVzcG9uc2USOQoMb3JnYW5pemF0aW9uGAEgASgLMiMudGFpbG9yLmVudGl0bGVtZW50LnYxLk9yZ2FuaXphdGlvbjL6AgoSRW50aXRsZW1lbnRTZXJ2aWNlEnIKDkdldFNlcnZpY2VJbmZvEiwudGFpbG9yLmVudGl0bGVtZW50LnYxLkdldFNlcnZpY2VJbmZvUmVxdWVzdBotLnRhaWxvci5lbnRpdGxlbWVudC52MS5HZXRTZXJ2aWNlSW5mb1Jlc3BvbnNlIgOQAgESeQoSQ3JlYXRlT3JnYW5pemF0aW9uEjAudGFpbG9yLmVudGl0bGVtZW50LnYxLkNyZWF0ZU9yZ2FuaXphdGlvblJlcXVlc3QaMS50YWlsb3IuZW50aXRsZW1lbnQudjEuQ3JlYXRlT3JnYW5pemF0aW9uUmVzcG9uc2USdQoPR2V0T3JnYW5pemF0aW9uEi0udGFpbG9yLmVudGl0bGVtZW50LnYxLkdldE9yZ2FuaXphdGlvblJlcXVlc3QaLi50YWlsb3IuZW50aXRsZW1lbnQudjEuR2V0T3JnYW5pemF0aW9uUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_google_protobuf_timestamp, file_tailor_common_v1_types]);
+  fileDesc("Cid0YWlsb3IvZW50aXRsZW1lbnQvdjEvZW50aXRsZW1lbnQucHJvdG8SFXRhaWxvci5lbnRpdGxlbWVudC52MSIXChVHZXRTZXJ2aWNlSW5mb1JlcXVlc3QiRQoWR2V0U2VydmljZUluZm9SZXNwb25zZRIrCgRpbmZvGAEgASgLMh0udGFpbG9yLmNvbW1vbi52MS5TZXJ2aWNlSW5mbyKzAQoMT3JnYW5pemF0aW9uEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEi4KCmNyZWF0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEh8KF2N1c3RvbV9hc3NlbWJseV9lbmFibGVkGAUgASgIEiIKGmN1c3RvbWl6YWJsZV9zb3VyY2VfaW1hZ2VzGAYgAygJIj8KGUNyZWF0ZU9yZ2FuaXphdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkiVwoaQ3JlYXRlT3JnYW5pemF0aW9uUmVzcG9uc2USOQoMb3JnYW5pemF0aW9uGAEgASgLMiMudGFpbG9yLmVudGl0bGVtZW50LnYxLk9yZ2FuaXphdGlvbiIyChZHZXRPcmdhbml6YXRpb25SZXF1ZXN0EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkiVAoXR2V0T3JnYW5pemF0aW9uUmVzcG9uc2USOQoMb3JnYW5pemF0aW9uGAEgASgLMiMudGFpbG9yLmVudGl0bGVtZW50LnYxLk9yZ2FuaXphdGlvbiJHChhMaXN0T3JnYW5pemF0aW9uc1JlcXVlc3QSKwoEcGFnZRgBIAEoCzIdLnRhaWxvci5jb21tb24udjEuUGFnZVJlcXVlc3QihQEKGUxpc3RPcmdhbml6YXRpb25zUmVzcG9uc2USOgoNb3JnYW5pemF0aW9ucxgBIAMoCzIjLnRhaWxvci5lbnRpdGxlbWVudC52MS5Pcmdhbml6YXRpb24SLAoEcGFnZRgCIAEoCzIeLnRhaWxvci5jb21tb24udjEuUGFnZVJlc3BvbnNlIl8KGFNldEN1c3RvbUFzc2VtYmx5UmVxdWVzdBIOCgZvcmdfaWQYASABKAkSDwoHZW5hYmxlZBgCIAEoCBIiChpjdXN0b21pemFibGVfc291cmNlX2ltYWdlcxgDIAMoCSJWChlTZXRDdXN0b21Bc3NlbWJseVJlc3BvbnNlEjkKDG9yZ2FuaXphdGlvbhgBIAEoCzIjLnRhaWxvci5lbnRpdGxlbWVudC52MS5Pcmdhbml6YXRpb24iUgoIUHVyY2hhc2USFAoMc291cmNlX2ltYWdlGAEgASgJEjAKDHB1cmNoYXNlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiZAoMUGFja2FnZUdyYW50EhQKDHBhY2thZ2VfbmFtZRgBIAEoCRIOCgZyZWFzb24YAiABKAkSLgoKZ3JhbnRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOgoSQWRkUHVyY2hhc2VSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRIUCgxzb3VyY2VfaW1hZ2UYAiABKAkiSAoTQWRkUHVyY2hhc2VSZXNwb25zZRIxCghwdXJjaGFzZRgBIAEoCzIfLnRhaWxvci5lbnRpdGxlbWVudC52MS5QdXJjaGFzZSI9ChVSZW1vdmVQdXJjaGFzZVJlcXVlc3QSDgoGb3JnX2lkGAEgASgJEhQKDHNvdXJjZV9pbWFnZRgCIAEoCSIpChZSZW1vdmVQdXJjaGFzZVJlc3BvbnNlEg8KB3JlbW92ZWQYASABKAgiSwoTR3JhbnRQYWNrYWdlUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSFAoMcGFja2FnZV9uYW1lGAIgASgJEg4KBnJlYXNvbhgDIAEoCSJKChRHcmFudFBhY2thZ2VSZXNwb25zZRIyCgVncmFudBgBIAEoCzIjLnRhaWxvci5lbnRpdGxlbWVudC52MS5QYWNrYWdlR3JhbnQiQQoZUmV2b2tlUGFja2FnZUdyYW50UmVxdWVzdBIOCgZvcmdfaWQYASABKAkSFAoMcGFja2FnZV9uYW1lGAIgASgJIi0KGlJldm9rZVBhY2thZ2VHcmFudFJlc3BvbnNlEg8KB3JlbW92ZWQYASABKAgiKAoWR2V0RW50aXRsZW1lbnRzUmVxdWVzdBIOCgZvcmdfaWQYASABKAkixQEKF0dldEVudGl0bGVtZW50c1Jlc3BvbnNlEjkKDG9yZ2FuaXphdGlvbhgBIAEoCzIjLnRhaWxvci5lbnRpdGxlbWVudC52MS5Pcmdhbml6YXRpb24SMgoJcHVyY2hhc2VzGAIgAygLMh8udGFpbG9yLmVudGl0bGVtZW50LnYxLlB1cmNoYXNlEjsKDnBhY2thZ2VfZ3JhbnRzGAMgAygLMiMudGFpbG9yLmVudGl0bGVtZW50LnYxLlBhY2thZ2VHcmFudCKmAQoISWRlbnRpdHkSCgoCaWQYASABKAkSDgoGb3JnX2lkGAIgASgJEgwKBG5hbWUYAyABKAkSKQoEcm9sZRgEIAEoDjIbLnRhaWxvci5lbnRpdGxlbWVudC52MS5Sb2xlEhUKDWFkbWluaXN0cmF0b3IYBSABKAgSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiYAoVQ3JlYXRlSWRlbnRpdHlSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRIMCgRuYW1lGAIgASgJEikKBHJvbGUYAyABKA4yGy50YWlsb3IuZW50aXRsZW1lbnQudjEuUm9sZSJLChZDcmVhdGVJZGVudGl0eVJlc3BvbnNlEjEKCGlkZW50aXR5GAEgASgLMh8udGFpbG9yLmVudGl0bGVtZW50LnYxLklkZW50aXR5IicKFUxpc3RJZGVudGl0aWVzUmVxdWVzdBIOCgZvcmdfaWQYASABKAkiTQoWTGlzdElkZW50aXRpZXNSZXNwb25zZRIzCgppZGVudGl0aWVzGAEgAygLMh8udGFpbG9yLmVudGl0bGVtZW50LnYxLklkZW50aXR5IlgKFlNldElkZW50aXR5Um9sZVJlcXVlc3QSEwoLaWRlbnRpdHlfaWQYASABKAkSKQoEcm9sZRgCIAEoDjIbLnRhaWxvci5lbnRpdGxlbWVudC52MS5Sb2xlIkwKF1NldElkZW50aXR5Um9sZVJlc3BvbnNlEjEKCGlkZW50aXR5GAEgASgLMh8udGFpbG9yLmVudGl0bGVtZW50LnYxLklkZW50aXR5IiwKFURlbGV0ZUlkZW50aXR5UmVxdWVzdBITCgtpZGVudGl0eV9pZBgBIAEoCSIpChZEZWxldGVJZGVudGl0eVJlc3BvbnNlEg8KB2RlbGV0ZWQYASABKAgigAIKBkFwaUtleRIKCgJpZBgBIAEoCRITCgtpZGVudGl0eV9pZBgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIuCgpjcmVhdGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpyZXZva2VkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxsYXN0X3VzZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIlEKE0NyZWF0ZUFwaUtleVJlcXVlc3QSEwoLaWRlbnRpdHlfaWQYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSEAoIdHRsX2RheXMYAyABKA0iVgoUQ3JlYXRlQXBpS2V5UmVzcG9uc2USLgoHYXBpX2tleRgBIAEoCzIdLnRhaWxvci5lbnRpdGxlbWVudC52MS5BcGlLZXkSDgoGc2VjcmV0GAIgASgJIikKEkxpc3RBcGlLZXlzUmVxdWVzdBITCgtpZGVudGl0eV9pZBgBIAEoCSJGChNMaXN0QXBpS2V5c1Jlc3BvbnNlEi8KCGFwaV9rZXlzGAEgAygLMh0udGFpbG9yLmVudGl0bGVtZW50LnYxLkFwaUtleSIpChNSZXZva2VBcGlLZXlSZXF1ZXN0EhIKCmFwaV9rZXlfaWQYASABKAkiRgoUUmV2b2tlQXBpS2V5UmVzcG9uc2USLgoHYXBpX2tleRgBIAEoCzIdLnRhaWxvci5lbnRpdGxlbWVudC52MS5BcGlLZXkibAoRSXNzdWVUb2tlblJlcXVlc3QSDwoHYXBpX2tleRgBIAEoCRIxCghhdWRpZW5jZRgCIAEoDjIfLnRhaWxvci5lbnRpdGxlbWVudC52MS5BdWRpZW5jZRITCgt0dGxfc2Vjb25kcxgDIAEoDSKHAQoSSXNzdWVUb2tlblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEi4KCmV4cGlyZXNfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKBmNsYWltcxgDIAEoCzIiLnRhaWxvci5lbnRpdGxlbWVudC52MS5Ub2tlbkNsYWltcyLMAgoLVG9rZW5DbGFpbXMSDwoHc3ViamVjdBgBIAEoCRIUCgxzdWJqZWN0X25hbWUYAiABKAkSMQoIYXVkaWVuY2UYAyABKA4yHy50YWlsb3IuZW50aXRsZW1lbnQudjEuQXVkaWVuY2USDgoGb3JnX2lkGAQgASgJEhAKCG9yZ19uYW1lGAUgASgJEikKBHJvbGUYBiABKA4yGy50YWlsb3IuZW50aXRsZW1lbnQudjEuUm9sZRIVCg1hZG1pbmlzdHJhdG9yGAcgASgIEi0KCWlzc3VlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKZXhwaXJlc19hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIdG9rZW5faWQYCiABKAkSDgoGa2V5X2lkGAsgASgJIlYKElZlcmlmeVRva2VuUmVxdWVzdBINCgV0b2tlbhgBIAEoCRIxCghhdWRpZW5jZRgCIAEoDjIfLnRhaWxvci5lbnRpdGxlbWVudC52MS5BdWRpZW5jZSJJChNWZXJpZnlUb2tlblJlc3BvbnNlEjIKBmNsYWltcxgBIAEoCzIiLnRhaWxvci5lbnRpdGxlbWVudC52MS5Ub2tlbkNsYWltcyIVChNHZXRUb2tlbktleXNSZXF1ZXN0IqEBCghUb2tlbktleRIKCgJpZBgBIAEoCRIRCglhbGdvcml0aG0YAiABKAkSFgoOcHVibGljX2tleV9wZW0YAyABKAkSLgoKY3JlYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKcmV0aXJlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiRQoUR2V0VG9rZW5LZXlzUmVzcG9uc2USLQoEa2V5cxgBIAMoCzIfLnRhaWxvci5lbnRpdGxlbWVudC52MS5Ub2tlbktleSIZChdSb3RhdGVTaWduaW5nS2V5UmVxdWVzdCJIChhSb3RhdGVTaWduaW5nS2V5UmVzcG9uc2USLAoDa2V5GAEgASgLMh8udGFpbG9yLmVudGl0bGVtZW50LnYxLlRva2VuS2V5Kk4KBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg8KC1JPTEVfVklFV0VSEAESDwoLUk9MRV9FRElUT1IQAhIOCgpST0xFX09XTkVSEAMqXwoIQXVkaWVuY2USGAoUQVVESUVOQ0VfVU5TUEVDSUZJRUQQABIQCgxBVURJRU5DRV9BUEkQARIVChFBVURJRU5DRV9SRUdJU1RSWRACEhAKDEFVRElFTkNFX0FQSxADMvkSChJFbnRpdGxlbWVudFNlcnZpY2UScgoOR2V0U2VydmljZUluZm8SLC50YWlsb3IuZW50aXRsZW1lbnQudjEuR2V0U2VydmljZUluZm9SZXF1ZXN0Gi0udGFpbG9yLmVudGl0bGVtZW50LnYxLkdldFNlcnZpY2VJbmZvUmVzcG9uc2UiA5ACARJ5ChJDcmVhdGVPcmdhbml6YXRpb24SMC50YWlsb3IuZW50aXRsZW1lbnQudjEuQ3JlYXRlT3JnYW5pemF0aW9uUmVxdWVzdBoxLnRhaWxvci5lbnRpdGxlbWVudC52MS5DcmVhdGVPcmdhbml6YXRpb25SZXNwb25zZRJ1Cg9HZXRPcmdhbml6YXRpb24SLS50YWlsb3IuZW50aXRsZW1lbnQudjEuR2V0T3JnYW5pemF0aW9uUmVxdWVzdBouLnRhaWxvci5lbnRpdGxlbWVudC52MS5HZXRPcmdhbml6YXRpb25SZXNwb25zZSIDkAIBEnsKEUxpc3RPcmdhbml6YXRpb25zEi8udGFpbG9yLmVudGl0bGVtZW50LnYxLkxpc3RPcmdhbml6YXRpb25zUmVxdWVzdBowLnRhaWxvci5lbnRpdGxlbWVudC52MS5MaXN0T3JnYW5pemF0aW9uc1Jlc3BvbnNlIgOQAgESewoRU2V0Q3VzdG9tQXNzZW1ibHkSLy50YWlsb3IuZW50aXRsZW1lbnQudjEuU2V0Q3VzdG9tQXNzZW1ibHlSZXF1ZXN0GjAudGFpbG9yLmVudGl0bGVtZW50LnYxLlNldEN1c3RvbUFzc2VtYmx5UmVzcG9uc2UiA5ACAhJpCgtBZGRQdXJjaGFzZRIpLnRhaWxvci5lbnRpdGxlbWVudC52MS5BZGRQdXJjaGFzZVJlcXVlc3QaKi50YWlsb3IuZW50aXRsZW1lbnQudjEuQWRkUHVyY2hhc2VSZXNwb25zZSIDkAICEnIKDlJlbW92ZVB1cmNoYXNlEiwudGFpbG9yLmVudGl0bGVtZW50LnYxLlJlbW92ZVB1cmNoYXNlUmVxdWVzdBotLnRhaWxvci5lbnRpdGxlbWVudC52MS5SZW1vdmVQdXJjaGFzZVJlc3BvbnNlIgOQAgISbAoMR3JhbnRQYWNrYWdlEioudGFpbG9yLmVudGl0bGVtZW50LnYxLkdyYW50UGFja2FnZVJlcXVlc3QaKy50YWlsb3IuZW50aXRsZW1lbnQudjEuR3JhbnRQYWNrYWdlUmVzcG9uc2UiA5ACAhJ+ChJSZXZva2VQYWNrYWdlR3JhbnQSMC50YWlsb3IuZW50aXRsZW1lbnQudjEuUmV2b2tlUGFja2FnZUdyYW50UmVxdWVzdBoxLnRhaWxvci5lbnRpdGxlbWVudC52MS5SZXZva2VQYWNrYWdlR3JhbnRSZXNwb25zZSIDkAICEnUKD0dldEVudGl0bGVtZW50cxItLnRhaWxvci5lbnRpdGxlbWVudC52MS5HZXRFbnRpdGxlbWVudHNSZXF1ZXN0Gi4udGFpbG9yLmVudGl0bGVtZW50LnYxLkdldEVudGl0bGVtZW50c1Jlc3BvbnNlIgOQAgESbQoOQ3JlYXRlSWRlbnRpdHkSLC50YWlsb3IuZW50aXRsZW1lbnQudjEuQ3JlYXRlSWRlbnRpdHlSZXF1ZXN0Gi0udGFpbG9yLmVudGl0bGVtZW50LnYxLkNyZWF0ZUlkZW50aXR5UmVzcG9uc2UScgoOTGlzdElkZW50aXRpZXMSLC50YWlsb3IuZW50aXRsZW1lbnQudjEuTGlzdElkZW50aXRpZXNSZXF1ZXN0Gi0udGFpbG9yLmVudGl0bGVtZW50LnYxLkxpc3RJZGVudGl0aWVzUmVzcG9uc2UiA5ACARJ1Cg9TZXRJZGVudGl0eVJvbGUSLS50YWlsb3IuZW50aXRsZW1lbnQudjEuU2V0SWRlbnRpdHlSb2xlUmVxdWVzdBouLnRhaWxvci5lbnRpdGxlbWVudC52MS5TZXRJZGVudGl0eVJvbGVSZXNwb25zZSIDkAICEnIKDkRlbGV0ZUlkZW50aXR5EiwudGFpbG9yLmVudGl0bGVtZW50LnYxLkRlbGV0ZUlkZW50aXR5UmVxdWVzdBotLnRhaWxvci5lbnRpdGxlbWVudC52MS5EZWxldGVJZGVudGl0eVJlc3BvbnNlIgOQAgISZwoMQ3JlYXRlQXBpS2V5EioudGFpbG9yLmVudGl0bGVtZW50LnYxLkNyZWF0ZUFwaUtleVJlcXVlc3QaKy50YWlsb3IuZW50aXRsZW1lbnQudjEuQ3JlYXRlQXBpS2V5UmVzcG9uc2USaQoLTGlzdEFwaUtleXMSKS50YWlsb3IuZW50aXRsZW1lbnQudjEuTGlzdEFwaUtleXNSZXF1ZXN0GioudGFpbG9yLmVudGl0bGVtZW50LnYxLkxpc3RBcGlLZXlzUmVzcG9uc2UiA5ACARJsCgxSZXZva2VBcGlLZXkSKi50YWlsb3IuZW50aXRsZW1lbnQudjEuUmV2b2tlQXBpS2V5UmVxdWVzdBorLnRhaWxvci5lbnRpdGxlbWVudC52MS5SZXZva2VBcGlLZXlSZXNwb25zZSIDkAICEmEKCklzc3VlVG9rZW4SKC50YWlsb3IuZW50aXRsZW1lbnQudjEuSXNzdWVUb2tlblJlcXVlc3QaKS50YWlsb3IuZW50aXRsZW1lbnQudjEuSXNzdWVUb2tlblJlc3BvbnNlEmkKC1ZlcmlmeVRva2VuEikudGFpbG9yLmVudGl0bGVtZW50LnYxLlZlcmlmeVRva2VuUmVxdWVzdBoqLnRhaWxvci5lbnRpdGxlbWVudC52MS5WZXJpZnlUb2tlblJlc3BvbnNlIgOQAgESbAoMR2V0VG9rZW5LZXlzEioudGFpbG9yLmVudGl0bGVtZW50LnYxLkdldFRva2VuS2V5c1JlcXVlc3QaKy50YWlsb3IuZW50aXRsZW1lbnQudjEuR2V0VG9rZW5LZXlzUmVzcG9uc2UiA5ACARJzChBSb3RhdGVTaWduaW5nS2V5Ei4udGFpbG9yLmVudGl0bGVtZW50LnYxLlJvdGF0ZVNpZ25pbmdLZXlSZXF1ZXN0Gi8udGFpbG9yLmVudGl0bGVtZW50LnYxLlJvdGF0ZVNpZ25pbmdLZXlSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_tailor_common_v1_types]);
 
 /**
  * GetServiceInfoRequest has no fields yet.
@@ -82,6 +82,20 @@ export type Organization = Message<"tailor.entitlement.v1.Organization"> & {
    * @generated from field: google.protobuf.Timestamp created_at = 4;
    */
   createdAt?: Timestamp | undefined;
+
+  /**
+   * Whether the organization may customize images at all.
+   *
+   * @generated from field: bool custom_assembly_enabled = 5;
+   */
+  customAssemblyEnabled: boolean;
+
+  /**
+   * Source images (by name) the organization may customize.
+   *
+   * @generated from field: repeated string customizable_source_images = 6;
+   */
+  customizableSourceImages: string[];
 };
 
 /**
@@ -135,7 +149,7 @@ export const CreateOrganizationResponseSchema: GenMessage<CreateOrganizationResp
   messageDesc(file_tailor_entitlement_v1_entitlement, 4);
 
 /**
- * GetOrganizationRequest names the organization by id.
+ * GetOrganizationRequest names the organization by id or by name (exactly one).
  *
  * @generated from message tailor.entitlement.v1.GetOrganizationRequest
  */
@@ -144,6 +158,11 @@ export type GetOrganizationRequest = Message<"tailor.entitlement.v1.GetOrganizat
    * @generated from field: string id = 1;
    */
   id: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
 };
 
 /**
@@ -173,7 +192,1174 @@ export const GetOrganizationResponseSchema: GenMessage<GetOrganizationResponse> 
   messageDesc(file_tailor_entitlement_v1_entitlement, 6);
 
 /**
- * EntitlementService knows organizations and what each may use.
+ * ListOrganizationsRequest pages through organizations, by name.
+ *
+ * @generated from message tailor.entitlement.v1.ListOrganizationsRequest
+ */
+export type ListOrganizationsRequest = Message<"tailor.entitlement.v1.ListOrganizationsRequest"> & {
+  /**
+   * @generated from field: tailor.common.v1.PageRequest page = 1;
+   */
+  page?: PageRequest | undefined;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.ListOrganizationsRequest.
+ * Use `create(ListOrganizationsRequestSchema)` to create a new message.
+ */
+export const ListOrganizationsRequestSchema: GenMessage<ListOrganizationsRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 7);
+
+/**
+ * ListOrganizationsResponse is one page of organizations.
+ *
+ * @generated from message tailor.entitlement.v1.ListOrganizationsResponse
+ */
+export type ListOrganizationsResponse = Message<"tailor.entitlement.v1.ListOrganizationsResponse"> & {
+  /**
+   * @generated from field: repeated tailor.entitlement.v1.Organization organizations = 1;
+   */
+  organizations: Organization[];
+
+  /**
+   * @generated from field: tailor.common.v1.PageResponse page = 2;
+   */
+  page?: PageResponse | undefined;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.ListOrganizationsResponse.
+ * Use `create(ListOrganizationsResponseSchema)` to create a new message.
+ */
+export const ListOrganizationsResponseSchema: GenMessage<ListOrganizationsResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 8);
+
+/**
+ * SetCustomAssemblyRequest sets an organization's custom assembly switch.
+ *
+ * @generated from message tailor.entitlement.v1.SetCustomAssemblyRequest
+ */
+export type SetCustomAssemblyRequest = Message<"tailor.entitlement.v1.SetCustomAssemblyRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: bool enabled = 2;
+   */
+  enabled: boolean;
+
+  /**
+   * Replaces the list of customizable source images.
+   *
+   * @generated from field: repeated string customizable_source_images = 3;
+   */
+  customizableSourceImages: string[];
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.SetCustomAssemblyRequest.
+ * Use `create(SetCustomAssemblyRequestSchema)` to create a new message.
+ */
+export const SetCustomAssemblyRequestSchema: GenMessage<SetCustomAssemblyRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 9);
+
+/**
+ * SetCustomAssemblyResponse returns the updated organization.
+ *
+ * @generated from message tailor.entitlement.v1.SetCustomAssemblyResponse
+ */
+export type SetCustomAssemblyResponse = Message<"tailor.entitlement.v1.SetCustomAssemblyResponse"> & {
+  /**
+   * @generated from field: tailor.entitlement.v1.Organization organization = 1;
+   */
+  organization?: Organization | undefined;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.SetCustomAssemblyResponse.
+ * Use `create(SetCustomAssemblyResponseSchema)` to create a new message.
+ */
+export const SetCustomAssemblyResponseSchema: GenMessage<SetCustomAssemblyResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 10);
+
+/**
+ * Purchase is a source image an organization bought.
+ *
+ * @generated from message tailor.entitlement.v1.Purchase
+ */
+export type Purchase = Message<"tailor.entitlement.v1.Purchase"> & {
+  /**
+   * @generated from field: string source_image = 1;
+   */
+  sourceImage: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp purchased_at = 2;
+   */
+  purchasedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.Purchase.
+ * Use `create(PurchaseSchema)` to create a new message.
+ */
+export const PurchaseSchema: GenMessage<Purchase> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 11);
+
+/**
+ * PackageGrant lets an organization use a package by name.
+ *
+ * @generated from message tailor.entitlement.v1.PackageGrant
+ */
+export type PackageGrant = Message<"tailor.entitlement.v1.PackageGrant"> & {
+  /**
+   * @generated from field: string package_name = 1;
+   */
+  packageName: string;
+
+  /**
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp granted_at = 3;
+   */
+  grantedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.PackageGrant.
+ * Use `create(PackageGrantSchema)` to create a new message.
+ */
+export const PackageGrantSchema: GenMessage<PackageGrant> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 12);
+
+/**
+ * AddPurchaseRequest records a purchase.
+ *
+ * @generated from message tailor.entitlement.v1.AddPurchaseRequest
+ */
+export type AddPurchaseRequest = Message<"tailor.entitlement.v1.AddPurchaseRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: string source_image = 2;
+   */
+  sourceImage: string;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.AddPurchaseRequest.
+ * Use `create(AddPurchaseRequestSchema)` to create a new message.
+ */
+export const AddPurchaseRequestSchema: GenMessage<AddPurchaseRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 13);
+
+/**
+ * AddPurchaseResponse returns the stored purchase.
+ *
+ * @generated from message tailor.entitlement.v1.AddPurchaseResponse
+ */
+export type AddPurchaseResponse = Message<"tailor.entitlement.v1.AddPurchaseResponse"> & {
+  /**
+   * @generated from field: tailor.entitlement.v1.Purchase purchase = 1;
+   */
+  purchase?: Purchase | undefined;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.AddPurchaseResponse.
+ * Use `create(AddPurchaseResponseSchema)` to create a new message.
+ */
+export const AddPurchaseResponseSchema: GenMessage<AddPurchaseResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 14);
+
+/**
+ * RemovePurchaseRequest ends a purchase.
+ *
+ * @generated from message tailor.entitlement.v1.RemovePurchaseRequest
+ */
+export type RemovePurchaseRequest = Message<"tailor.entitlement.v1.RemovePurchaseRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: string source_image = 2;
+   */
+  sourceImage: string;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.RemovePurchaseRequest.
+ * Use `create(RemovePurchaseRequestSchema)` to create a new message.
+ */
+export const RemovePurchaseRequestSchema: GenMessage<RemovePurchaseRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 15);
+
+/**
+ * RemovePurchaseResponse says whether a purchase was removed.
+ *
+ * @generated from message tailor.entitlement.v1.RemovePurchaseResponse
+ */
+export type RemovePurchaseResponse = Message<"tailor.entitlement.v1.RemovePurchaseResponse"> & {
+  /**
+   * @generated from field: bool removed = 1;
+   */
+  removed: boolean;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.RemovePurchaseResponse.
+ * Use `create(RemovePurchaseResponseSchema)` to create a new message.
+ */
+export const RemovePurchaseResponseSchema: GenMessage<RemovePurchaseResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 16);
+
+/**
+ * GrantPackageRequest grants one package name.
+ *
+ * @generated from message tailor.entitlement.v1.GrantPackageRequest
+ */
+export type GrantPackageRequest = Message<"tailor.entitlement.v1.GrantPackageRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: string package_name = 2;
+   */
+  packageName: string;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.GrantPackageRequest.
+ * Use `create(GrantPackageRequestSchema)` to create a new message.
+ */
+export const GrantPackageRequestSchema: GenMessage<GrantPackageRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 17);
+
+/**
+ * GrantPackageResponse returns the stored grant.
+ *
+ * @generated from message tailor.entitlement.v1.GrantPackageResponse
+ */
+export type GrantPackageResponse = Message<"tailor.entitlement.v1.GrantPackageResponse"> & {
+  /**
+   * @generated from field: tailor.entitlement.v1.PackageGrant grant = 1;
+   */
+  grant?: PackageGrant | undefined;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.GrantPackageResponse.
+ * Use `create(GrantPackageResponseSchema)` to create a new message.
+ */
+export const GrantPackageResponseSchema: GenMessage<GrantPackageResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 18);
+
+/**
+ * RevokePackageGrantRequest names the grant to remove.
+ *
+ * @generated from message tailor.entitlement.v1.RevokePackageGrantRequest
+ */
+export type RevokePackageGrantRequest = Message<"tailor.entitlement.v1.RevokePackageGrantRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: string package_name = 2;
+   */
+  packageName: string;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.RevokePackageGrantRequest.
+ * Use `create(RevokePackageGrantRequestSchema)` to create a new message.
+ */
+export const RevokePackageGrantRequestSchema: GenMessage<RevokePackageGrantRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 19);
+
+/**
+ * RevokePackageGrantResponse says whether a grant was removed.
+ *
+ * @generated from message tailor.entitlement.v1.RevokePackageGrantResponse
+ */
+export type RevokePackageGrantResponse = Message<"tailor.entitlement.v1.RevokePackageGrantResponse"> & {
+  /**
+   * @generated from field: bool removed = 1;
+   */
+  removed: boolean;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.RevokePackageGrantResponse.
+ * Use `create(RevokePackageGrantResponseSchema)` to create a new message.
+ */
+export const RevokePackageGrantResponseSchema: GenMessage<RevokePackageGrantResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 20);
+
+/**
+ * GetEntitlementsRequest names the organization.
+ *
+ * @generated from message tailor.entitlement.v1.GetEntitlementsRequest
+ */
+export type GetEntitlementsRequest = Message<"tailor.entitlement.v1.GetEntitlementsRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.GetEntitlementsRequest.
+ * Use `create(GetEntitlementsRequestSchema)` to create a new message.
+ */
+export const GetEntitlementsRequestSchema: GenMessage<GetEntitlementsRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 21);
+
+/**
+ * GetEntitlementsResponse is everything an organization may use.
+ *
+ * @generated from message tailor.entitlement.v1.GetEntitlementsResponse
+ */
+export type GetEntitlementsResponse = Message<"tailor.entitlement.v1.GetEntitlementsResponse"> & {
+  /**
+   * @generated from field: tailor.entitlement.v1.Organization organization = 1;
+   */
+  organization?: Organization | undefined;
+
+  /**
+   * @generated from field: repeated tailor.entitlement.v1.Purchase purchases = 2;
+   */
+  purchases: Purchase[];
+
+  /**
+   * @generated from field: repeated tailor.entitlement.v1.PackageGrant package_grants = 3;
+   */
+  packageGrants: PackageGrant[];
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.GetEntitlementsResponse.
+ * Use `create(GetEntitlementsResponseSchema)` to create a new message.
+ */
+export const GetEntitlementsResponseSchema: GenMessage<GetEntitlementsResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 22);
+
+/**
+ * Identity is a person or robot acting for one organization, or a platform
+ * administrator (no organization).
+ *
+ * @generated from message tailor.entitlement.v1.Identity
+ */
+export type Identity = Message<"tailor.entitlement.v1.Identity"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Empty for a platform administrator.
+   *
+   * @generated from field: string org_id = 2;
+   */
+  orgId: string;
+
+  /**
+   * Unique within the organization: letters, digits, '.', '_', '-', '@'.
+   *
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * @generated from field: tailor.entitlement.v1.Role role = 4;
+   */
+  role: Role;
+
+  /**
+   * @generated from field: bool administrator = 5;
+   */
+  administrator: boolean;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 6;
+   */
+  createdAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.Identity.
+ * Use `create(IdentitySchema)` to create a new message.
+ */
+export const IdentitySchema: GenMessage<Identity> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 23);
+
+/**
+ * CreateIdentityRequest adds an identity to an organization.
+ *
+ * @generated from message tailor.entitlement.v1.CreateIdentityRequest
+ */
+export type CreateIdentityRequest = Message<"tailor.entitlement.v1.CreateIdentityRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: tailor.entitlement.v1.Role role = 3;
+   */
+  role: Role;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.CreateIdentityRequest.
+ * Use `create(CreateIdentityRequestSchema)` to create a new message.
+ */
+export const CreateIdentityRequestSchema: GenMessage<CreateIdentityRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 24);
+
+/**
+ * CreateIdentityResponse returns the stored identity.
+ *
+ * @generated from message tailor.entitlement.v1.CreateIdentityResponse
+ */
+export type CreateIdentityResponse = Message<"tailor.entitlement.v1.CreateIdentityResponse"> & {
+  /**
+   * @generated from field: tailor.entitlement.v1.Identity identity = 1;
+   */
+  identity?: Identity | undefined;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.CreateIdentityResponse.
+ * Use `create(CreateIdentityResponseSchema)` to create a new message.
+ */
+export const CreateIdentityResponseSchema: GenMessage<CreateIdentityResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 25);
+
+/**
+ * ListIdentitiesRequest names the organization.
+ *
+ * @generated from message tailor.entitlement.v1.ListIdentitiesRequest
+ */
+export type ListIdentitiesRequest = Message<"tailor.entitlement.v1.ListIdentitiesRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.ListIdentitiesRequest.
+ * Use `create(ListIdentitiesRequestSchema)` to create a new message.
+ */
+export const ListIdentitiesRequestSchema: GenMessage<ListIdentitiesRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 26);
+
+/**
+ * ListIdentitiesResponse lists the organization's identities by name.
+ *
+ * @generated from message tailor.entitlement.v1.ListIdentitiesResponse
+ */
+export type ListIdentitiesResponse = Message<"tailor.entitlement.v1.ListIdentitiesResponse"> & {
+  /**
+   * @generated from field: repeated tailor.entitlement.v1.Identity identities = 1;
+   */
+  identities: Identity[];
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.ListIdentitiesResponse.
+ * Use `create(ListIdentitiesResponseSchema)` to create a new message.
+ */
+export const ListIdentitiesResponseSchema: GenMessage<ListIdentitiesResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 27);
+
+/**
+ * SetIdentityRoleRequest changes a role.
+ *
+ * @generated from message tailor.entitlement.v1.SetIdentityRoleRequest
+ */
+export type SetIdentityRoleRequest = Message<"tailor.entitlement.v1.SetIdentityRoleRequest"> & {
+  /**
+   * @generated from field: string identity_id = 1;
+   */
+  identityId: string;
+
+  /**
+   * @generated from field: tailor.entitlement.v1.Role role = 2;
+   */
+  role: Role;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.SetIdentityRoleRequest.
+ * Use `create(SetIdentityRoleRequestSchema)` to create a new message.
+ */
+export const SetIdentityRoleRequestSchema: GenMessage<SetIdentityRoleRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 28);
+
+/**
+ * SetIdentityRoleResponse returns the updated identity.
+ *
+ * @generated from message tailor.entitlement.v1.SetIdentityRoleResponse
+ */
+export type SetIdentityRoleResponse = Message<"tailor.entitlement.v1.SetIdentityRoleResponse"> & {
+  /**
+   * @generated from field: tailor.entitlement.v1.Identity identity = 1;
+   */
+  identity?: Identity | undefined;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.SetIdentityRoleResponse.
+ * Use `create(SetIdentityRoleResponseSchema)` to create a new message.
+ */
+export const SetIdentityRoleResponseSchema: GenMessage<SetIdentityRoleResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 29);
+
+/**
+ * DeleteIdentityRequest names the identity.
+ *
+ * @generated from message tailor.entitlement.v1.DeleteIdentityRequest
+ */
+export type DeleteIdentityRequest = Message<"tailor.entitlement.v1.DeleteIdentityRequest"> & {
+  /**
+   * @generated from field: string identity_id = 1;
+   */
+  identityId: string;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.DeleteIdentityRequest.
+ * Use `create(DeleteIdentityRequestSchema)` to create a new message.
+ */
+export const DeleteIdentityRequestSchema: GenMessage<DeleteIdentityRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 30);
+
+/**
+ * DeleteIdentityResponse says whether an identity was removed.
+ *
+ * @generated from message tailor.entitlement.v1.DeleteIdentityResponse
+ */
+export type DeleteIdentityResponse = Message<"tailor.entitlement.v1.DeleteIdentityResponse"> & {
+  /**
+   * @generated from field: bool deleted = 1;
+   */
+  deleted: boolean;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.DeleteIdentityResponse.
+ * Use `create(DeleteIdentityResponseSchema)` to create a new message.
+ */
+export const DeleteIdentityResponseSchema: GenMessage<DeleteIdentityResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 31);
+
+/**
+ * ApiKey describes an API key; its secret is never returned after creation.
+ *
+ * @generated from message tailor.entitlement.v1.ApiKey
+ */
+export type ApiKey = Message<"tailor.entitlement.v1.ApiKey"> & {
+  /**
+   * Public key id, also the prefix of the secret ("tlr_<id>_<secret>").
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string identity_id = 2;
+   */
+  identityId: string;
+
+  /**
+   * @generated from field: string description = 3;
+   */
+  description: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 4;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * Unset when the key does not expire.
+   *
+   * @generated from field: google.protobuf.Timestamp expires_at = 5;
+   */
+  expiresAt?: Timestamp | undefined;
+
+  /**
+   * Set once the key is revoked.
+   *
+   * @generated from field: google.protobuf.Timestamp revoked_at = 6;
+   */
+  revokedAt?: Timestamp | undefined;
+
+  /**
+   * Last time the key minted a token.
+   *
+   * @generated from field: google.protobuf.Timestamp last_used_at = 7;
+   */
+  lastUsedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.ApiKey.
+ * Use `create(ApiKeySchema)` to create a new message.
+ */
+export const ApiKeySchema: GenMessage<ApiKey> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 32);
+
+/**
+ * CreateApiKeyRequest creates a key for an identity.
+ *
+ * @generated from message tailor.entitlement.v1.CreateApiKeyRequest
+ */
+export type CreateApiKeyRequest = Message<"tailor.entitlement.v1.CreateApiKeyRequest"> & {
+  /**
+   * @generated from field: string identity_id = 1;
+   */
+  identityId: string;
+
+  /**
+   * @generated from field: string description = 2;
+   */
+  description: string;
+
+  /**
+   * 0 means the key does not expire.
+   *
+   * @generated from field: uint32 ttl_days = 3;
+   */
+  ttlDays: number;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.CreateApiKeyRequest.
+ * Use `create(CreateApiKeyRequestSchema)` to create a new message.
+ */
+export const CreateApiKeyRequestSchema: GenMessage<CreateApiKeyRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 33);
+
+/**
+ * CreateApiKeyResponse returns the key and, this once, its secret.
+ *
+ * @generated from message tailor.entitlement.v1.CreateApiKeyResponse
+ */
+export type CreateApiKeyResponse = Message<"tailor.entitlement.v1.CreateApiKeyResponse"> & {
+  /**
+   * @generated from field: tailor.entitlement.v1.ApiKey api_key = 1;
+   */
+  apiKey?: ApiKey | undefined;
+
+  /**
+   * The full credential to present to IssueToken: "tlr_<id>_<secret>".
+   *
+   * @generated from field: string secret = 2;
+   */
+  secret: string;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.CreateApiKeyResponse.
+ * Use `create(CreateApiKeyResponseSchema)` to create a new message.
+ */
+export const CreateApiKeyResponseSchema: GenMessage<CreateApiKeyResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 34);
+
+/**
+ * ListApiKeysRequest names the identity.
+ *
+ * @generated from message tailor.entitlement.v1.ListApiKeysRequest
+ */
+export type ListApiKeysRequest = Message<"tailor.entitlement.v1.ListApiKeysRequest"> & {
+  /**
+   * @generated from field: string identity_id = 1;
+   */
+  identityId: string;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.ListApiKeysRequest.
+ * Use `create(ListApiKeysRequestSchema)` to create a new message.
+ */
+export const ListApiKeysRequestSchema: GenMessage<ListApiKeysRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 35);
+
+/**
+ * ListApiKeysResponse lists the identity's keys, newest first.
+ *
+ * @generated from message tailor.entitlement.v1.ListApiKeysResponse
+ */
+export type ListApiKeysResponse = Message<"tailor.entitlement.v1.ListApiKeysResponse"> & {
+  /**
+   * @generated from field: repeated tailor.entitlement.v1.ApiKey api_keys = 1;
+   */
+  apiKeys: ApiKey[];
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.ListApiKeysResponse.
+ * Use `create(ListApiKeysResponseSchema)` to create a new message.
+ */
+export const ListApiKeysResponseSchema: GenMessage<ListApiKeysResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 36);
+
+/**
+ * RevokeApiKeyRequest names the key.
+ *
+ * @generated from message tailor.entitlement.v1.RevokeApiKeyRequest
+ */
+export type RevokeApiKeyRequest = Message<"tailor.entitlement.v1.RevokeApiKeyRequest"> & {
+  /**
+   * @generated from field: string api_key_id = 1;
+   */
+  apiKeyId: string;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.RevokeApiKeyRequest.
+ * Use `create(RevokeApiKeyRequestSchema)` to create a new message.
+ */
+export const RevokeApiKeyRequestSchema: GenMessage<RevokeApiKeyRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 37);
+
+/**
+ * RevokeApiKeyResponse returns the revoked key.
+ *
+ * @generated from message tailor.entitlement.v1.RevokeApiKeyResponse
+ */
+export type RevokeApiKeyResponse = Message<"tailor.entitlement.v1.RevokeApiKeyResponse"> & {
+  /**
+   * @generated from field: tailor.entitlement.v1.ApiKey api_key = 1;
+   */
+  apiKey?: ApiKey | undefined;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.RevokeApiKeyResponse.
+ * Use `create(RevokeApiKeyResponseSchema)` to create a new message.
+ */
+export const RevokeApiKeyResponseSchema: GenMessage<RevokeApiKeyResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 38);
+
+/**
+ * IssueTokenRequest asks for a token.
+ *
+ * @generated from message tailor.entitlement.v1.IssueTokenRequest
+ */
+export type IssueTokenRequest = Message<"tailor.entitlement.v1.IssueTokenRequest"> & {
+  /**
+   * The API key ("tlr_<id>_<secret>"); empty to use the bearer token in
+   * the call's metadata instead.
+   *
+   * @generated from field: string api_key = 1;
+   */
+  apiKey: string;
+
+  /**
+   * @generated from field: tailor.entitlement.v1.Audience audience = 2;
+   */
+  audience: Audience;
+
+  /**
+   * Requested lifetime; 0 means the service default. Capped by the
+   * service's maximum.
+   *
+   * @generated from field: uint32 ttl_seconds = 3;
+   */
+  ttlSeconds: number;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.IssueTokenRequest.
+ * Use `create(IssueTokenRequestSchema)` to create a new message.
+ */
+export const IssueTokenRequestSchema: GenMessage<IssueTokenRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 39);
+
+/**
+ * IssueTokenResponse carries the token.
+ *
+ * @generated from message tailor.entitlement.v1.IssueTokenResponse
+ */
+export type IssueTokenResponse = Message<"tailor.entitlement.v1.IssueTokenResponse"> & {
+  /**
+   * Compact JWS (header.payload.signature), EdDSA (Ed25519).
+   *
+   * @generated from field: string token = 1;
+   */
+  token: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expires_at = 2;
+   */
+  expiresAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: tailor.entitlement.v1.TokenClaims claims = 3;
+   */
+  claims?: TokenClaims | undefined;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.IssueTokenResponse.
+ * Use `create(IssueTokenResponseSchema)` to create a new message.
+ */
+export const IssueTokenResponseSchema: GenMessage<IssueTokenResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 40);
+
+/**
+ * TokenClaims is what a token says about its bearer.
+ *
+ * @generated from message tailor.entitlement.v1.TokenClaims
+ */
+export type TokenClaims = Message<"tailor.entitlement.v1.TokenClaims"> & {
+  /**
+   * Identity id.
+   *
+   * @generated from field: string subject = 1;
+   */
+  subject: string;
+
+  /**
+   * Identity name.
+   *
+   * @generated from field: string subject_name = 2;
+   */
+  subjectName: string;
+
+  /**
+   * @generated from field: tailor.entitlement.v1.Audience audience = 3;
+   */
+  audience: Audience;
+
+  /**
+   * Empty for a platform administrator.
+   *
+   * @generated from field: string org_id = 4;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: string org_name = 5;
+   */
+  orgName: string;
+
+  /**
+   * @generated from field: tailor.entitlement.v1.Role role = 6;
+   */
+  role: Role;
+
+  /**
+   * @generated from field: bool administrator = 7;
+   */
+  administrator: boolean;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp issued_at = 8;
+   */
+  issuedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expires_at = 9;
+   */
+  expiresAt?: Timestamp | undefined;
+
+  /**
+   * Unique token id.
+   *
+   * @generated from field: string token_id = 10;
+   */
+  tokenId: string;
+
+  /**
+   * Id of the key that signed the token.
+   *
+   * @generated from field: string key_id = 11;
+   */
+  keyId: string;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.TokenClaims.
+ * Use `create(TokenClaimsSchema)` to create a new message.
+ */
+export const TokenClaimsSchema: GenMessage<TokenClaims> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 41);
+
+/**
+ * VerifyTokenRequest carries the token and the audience it must have.
+ *
+ * @generated from message tailor.entitlement.v1.VerifyTokenRequest
+ */
+export type VerifyTokenRequest = Message<"tailor.entitlement.v1.VerifyTokenRequest"> & {
+  /**
+   * @generated from field: string token = 1;
+   */
+  token: string;
+
+  /**
+   * @generated from field: tailor.entitlement.v1.Audience audience = 2;
+   */
+  audience: Audience;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.VerifyTokenRequest.
+ * Use `create(VerifyTokenRequestSchema)` to create a new message.
+ */
+export const VerifyTokenRequestSchema: GenMessage<VerifyTokenRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 42);
+
+/**
+ * VerifyTokenResponse returns the verified claims.
+ *
+ * @generated from message tailor.entitlement.v1.VerifyTokenResponse
+ */
+export type VerifyTokenResponse = Message<"tailor.entitlement.v1.VerifyTokenResponse"> & {
+  /**
+   * @generated from field: tailor.entitlement.v1.TokenClaims claims = 1;
+   */
+  claims?: TokenClaims | undefined;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.VerifyTokenResponse.
+ * Use `create(VerifyTokenResponseSchema)` to create a new message.
+ */
+export const VerifyTokenResponseSchema: GenMessage<VerifyTokenResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 43);
+
+/**
+ * GetTokenKeysRequest has no fields.
+ *
+ * @generated from message tailor.entitlement.v1.GetTokenKeysRequest
+ */
+export type GetTokenKeysRequest = Message<"tailor.entitlement.v1.GetTokenKeysRequest"> & {
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.GetTokenKeysRequest.
+ * Use `create(GetTokenKeysRequestSchema)` to create a new message.
+ */
+export const GetTokenKeysRequestSchema: GenMessage<GetTokenKeysRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 44);
+
+/**
+ * TokenKey is a public key that verifies tokens.
+ *
+ * @generated from message tailor.entitlement.v1.TokenKey
+ */
+export type TokenKey = Message<"tailor.entitlement.v1.TokenKey"> & {
+  /**
+   * Key id, the token header's "kid".
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * JWS algorithm, "EdDSA".
+   *
+   * @generated from field: string algorithm = 2;
+   */
+  algorithm: string;
+
+  /**
+   * SPKI PEM public key.
+   *
+   * @generated from field: string public_key_pem = 3;
+   */
+  publicKeyPem: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 4;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * Unset for the current key; else when it stopped signing.
+   *
+   * @generated from field: google.protobuf.Timestamp retired_at = 5;
+   */
+  retiredAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.TokenKey.
+ * Use `create(TokenKeySchema)` to create a new message.
+ */
+export const TokenKeySchema: GenMessage<TokenKey> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 45);
+
+/**
+ * GetTokenKeysResponse lists the verification keys, current first.
+ *
+ * @generated from message tailor.entitlement.v1.GetTokenKeysResponse
+ */
+export type GetTokenKeysResponse = Message<"tailor.entitlement.v1.GetTokenKeysResponse"> & {
+  /**
+   * @generated from field: repeated tailor.entitlement.v1.TokenKey keys = 1;
+   */
+  keys: TokenKey[];
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.GetTokenKeysResponse.
+ * Use `create(GetTokenKeysResponseSchema)` to create a new message.
+ */
+export const GetTokenKeysResponseSchema: GenMessage<GetTokenKeysResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 46);
+
+/**
+ * RotateSigningKeyRequest has no fields.
+ *
+ * @generated from message tailor.entitlement.v1.RotateSigningKeyRequest
+ */
+export type RotateSigningKeyRequest = Message<"tailor.entitlement.v1.RotateSigningKeyRequest"> & {
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.RotateSigningKeyRequest.
+ * Use `create(RotateSigningKeyRequestSchema)` to create a new message.
+ */
+export const RotateSigningKeyRequestSchema: GenMessage<RotateSigningKeyRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 47);
+
+/**
+ * RotateSigningKeyResponse returns the new current key.
+ *
+ * @generated from message tailor.entitlement.v1.RotateSigningKeyResponse
+ */
+export type RotateSigningKeyResponse = Message<"tailor.entitlement.v1.RotateSigningKeyResponse"> & {
+  /**
+   * @generated from field: tailor.entitlement.v1.TokenKey key = 1;
+   */
+  key?: TokenKey | undefined;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.RotateSigningKeyResponse.
+ * Use `create(RotateSigningKeyResponseSchema)` to create a new message.
+ */
+export const RotateSigningKeyResponseSchema: GenMessage<RotateSigningKeyResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 48);
+
+/**
+ * Role is what an identity may do in its organization.
+ *
+ * @generated from enum tailor.entitlement.v1.Role
+ */
+export enum Role {
+  /**
+   * @generated from enum value: ROLE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Read images, builds and packages; pull images and packages.
+   *
+   * @generated from enum value: ROLE_VIEWER = 1;
+   */
+  VIEWER = 1,
+
+  /**
+   * Viewer, plus customize images and start builds.
+   *
+   * @generated from enum value: ROLE_EDITOR = 2;
+   */
+  EDITOR = 2,
+
+  /**
+   * Everything in the organization, including identities and API keys.
+   *
+   * @generated from enum value: ROLE_OWNER = 3;
+   */
+  OWNER = 3,
+}
+
+/**
+ * Describes the enum tailor.entitlement.v1.Role.
+ */
+export const RoleSchema: GenEnum<Role> = /*@__PURE__*/
+  enumDesc(file_tailor_entitlement_v1_entitlement, 0);
+
+/**
+ * Audience is what a token may be used for.
+ *
+ * @generated from enum tailor.entitlement.v1.Audience
+ */
+export enum Audience {
+  /**
+   * @generated from enum value: AUDIENCE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Tailor's gRPC and REST APIs.
+   *
+   * @generated from enum value: AUDIENCE_API = 1;
+   */
+  API = 1,
+
+  /**
+   * Pulling images from the OCI registry.
+   *
+   * @generated from enum value: AUDIENCE_REGISTRY = 2;
+   */
+  REGISTRY = 2,
+
+  /**
+   * Reading the organization's private APK repository.
+   *
+   * @generated from enum value: AUDIENCE_APK = 3;
+   */
+  APK = 3,
+}
+
+/**
+ * Describes the enum tailor.entitlement.v1.Audience.
+ */
+export const AudienceSchema: GenEnum<Audience> = /*@__PURE__*/
+  enumDesc(file_tailor_entitlement_v1_entitlement, 1);
+
+/**
+ * EntitlementService knows organizations, what each may use, who acts for
+ * them, and mints the tokens every other service verifies.
+ *
+ * Authentication: every call except GetServiceInfo, IssueToken, VerifyToken
+ * and GetTokenKeys carries gRPC metadata `authorization: Bearer <token>`,
+ * a token of audience "api". A platform administrator may act on any
+ * organization; a member only on its own, within its role:
+ * viewer (read), editor (read, customize, build), owner (everything in the
+ * org, including identities and API keys). A call about another
+ * organization fails with NOT_FOUND, never revealing it.
  *
  * @generated from service tailor.entitlement.v1.EntitlementService
  */
@@ -189,7 +1375,7 @@ export const EntitlementService: GenService<{
     output: typeof GetServiceInfoResponseSchema;
   },
   /**
-   * CreateOrganization registers a new organization (admin).
+   * CreateOrganization registers a new organization (administrator only).
    * Fails with ALREADY_EXISTS when the name is taken and INVALID_ARGUMENT
    * when the name is not a valid slug.
    *
@@ -201,7 +1387,8 @@ export const EntitlementService: GenService<{
     output: typeof CreateOrganizationResponseSchema;
   },
   /**
-   * GetOrganization returns one organization; NOT_FOUND when unknown.
+   * GetOrganization returns one organization by id or by name; NOT_FOUND
+   * when unknown or not the caller's.
    *
    * @generated from rpc tailor.entitlement.v1.EntitlementService.GetOrganization
    */
@@ -209,6 +1396,205 @@ export const EntitlementService: GenService<{
     methodKind: "unary";
     input: typeof GetOrganizationRequestSchema;
     output: typeof GetOrganizationResponseSchema;
+  },
+  /**
+   * ListOrganizations lists every organization for an administrator and
+   * the caller's own organization for a member.
+   *
+   * @generated from rpc tailor.entitlement.v1.EntitlementService.ListOrganizations
+   */
+  listOrganizations: {
+    methodKind: "unary";
+    input: typeof ListOrganizationsRequestSchema;
+    output: typeof ListOrganizationsResponseSchema;
+  },
+  /**
+   * SetCustomAssembly enables or disables custom assembly for an
+   * organization and sets which source images it may customize
+   * (administrator only: the "account team").
+   *
+   * @generated from rpc tailor.entitlement.v1.EntitlementService.SetCustomAssembly
+   */
+  setCustomAssembly: {
+    methodKind: "unary";
+    input: typeof SetCustomAssemblyRequestSchema;
+    output: typeof SetCustomAssemblyResponseSchema;
+  },
+  /**
+   * AddPurchase records that an organization bought a source image
+   * (administrator only). Adding an existing purchase changes nothing.
+   *
+   * @generated from rpc tailor.entitlement.v1.EntitlementService.AddPurchase
+   */
+  addPurchase: {
+    methodKind: "unary";
+    input: typeof AddPurchaseRequestSchema;
+    output: typeof AddPurchaseResponseSchema;
+  },
+  /**
+   * RemovePurchase ends a purchase (administrator only).
+   *
+   * @generated from rpc tailor.entitlement.v1.EntitlementService.RemovePurchase
+   */
+  removePurchase: {
+    methodKind: "unary";
+    input: typeof RemovePurchaseRequestSchema;
+    output: typeof RemovePurchaseResponseSchema;
+  },
+  /**
+   * GrantPackage lets an organization use one package by name beyond what
+   * its purchases bring (administrator only).
+   *
+   * @generated from rpc tailor.entitlement.v1.EntitlementService.GrantPackage
+   */
+  grantPackage: {
+    methodKind: "unary";
+    input: typeof GrantPackageRequestSchema;
+    output: typeof GrantPackageResponseSchema;
+  },
+  /**
+   * RevokePackageGrant removes an explicit package grant (administrator only).
+   *
+   * @generated from rpc tailor.entitlement.v1.EntitlementService.RevokePackageGrant
+   */
+  revokePackageGrant: {
+    methodKind: "unary";
+    input: typeof RevokePackageGrantRequestSchema;
+    output: typeof RevokePackageGrantResponseSchema;
+  },
+  /**
+   * GetEntitlements answers "what did this organization buy and get
+   * granted, and what may it customize?" (any member, administrators).
+   *
+   * @generated from rpc tailor.entitlement.v1.EntitlementService.GetEntitlements
+   */
+  getEntitlements: {
+    methodKind: "unary";
+    input: typeof GetEntitlementsRequestSchema;
+    output: typeof GetEntitlementsResponseSchema;
+  },
+  /**
+   * CreateIdentity adds a person or robot acting for an organization with a
+   * role (owner of the organization or administrator).
+   *
+   * @generated from rpc tailor.entitlement.v1.EntitlementService.CreateIdentity
+   */
+  createIdentity: {
+    methodKind: "unary";
+    input: typeof CreateIdentityRequestSchema;
+    output: typeof CreateIdentityResponseSchema;
+  },
+  /**
+   * ListIdentities lists an organization's identities (any member).
+   *
+   * @generated from rpc tailor.entitlement.v1.EntitlementService.ListIdentities
+   */
+  listIdentities: {
+    methodKind: "unary";
+    input: typeof ListIdentitiesRequestSchema;
+    output: typeof ListIdentitiesResponseSchema;
+  },
+  /**
+   * SetIdentityRole changes an identity's role (owner or administrator).
+   *
+   * @generated from rpc tailor.entitlement.v1.EntitlementService.SetIdentityRole
+   */
+  setIdentityRole: {
+    methodKind: "unary";
+    input: typeof SetIdentityRoleRequestSchema;
+    output: typeof SetIdentityRoleResponseSchema;
+  },
+  /**
+   * DeleteIdentity removes an identity and revokes its API keys (owner or
+   * administrator).
+   *
+   * @generated from rpc tailor.entitlement.v1.EntitlementService.DeleteIdentity
+   */
+  deleteIdentity: {
+    methodKind: "unary";
+    input: typeof DeleteIdentityRequestSchema;
+    output: typeof DeleteIdentityResponseSchema;
+  },
+  /**
+   * CreateApiKey creates an API key for an identity. The secret is returned
+   * once and stored only as a hash (owner, administrator, or the identity
+   * itself).
+   *
+   * @generated from rpc tailor.entitlement.v1.EntitlementService.CreateApiKey
+   */
+  createApiKey: {
+    methodKind: "unary";
+    input: typeof CreateApiKeyRequestSchema;
+    output: typeof CreateApiKeyResponseSchema;
+  },
+  /**
+   * ListApiKeys lists an identity's API keys without their secrets.
+   *
+   * @generated from rpc tailor.entitlement.v1.EntitlementService.ListApiKeys
+   */
+  listApiKeys: {
+    methodKind: "unary";
+    input: typeof ListApiKeysRequestSchema;
+    output: typeof ListApiKeysResponseSchema;
+  },
+  /**
+   * RevokeApiKey revokes an API key; tokens it minted stay valid until they
+   * expire (they are short-lived).
+   *
+   * @generated from rpc tailor.entitlement.v1.EntitlementService.RevokeApiKey
+   */
+  revokeApiKey: {
+    methodKind: "unary";
+    input: typeof RevokeApiKeyRequestSchema;
+    output: typeof RevokeApiKeyResponseSchema;
+  },
+  /**
+   * IssueToken mints a short-lived signed token for one audience. The
+   * caller proves who it is with an API key in the request, or with the
+   * bearer token in its metadata (exchange an "api" token for a
+   * "registry" or "apk" one). UNAUTHENTICATED on a bad credential.
+   *
+   * @generated from rpc tailor.entitlement.v1.EntitlementService.IssueToken
+   */
+  issueToken: {
+    methodKind: "unary";
+    input: typeof IssueTokenRequestSchema;
+    output: typeof IssueTokenResponseSchema;
+  },
+  /**
+   * VerifyToken checks a token's signature, expiry and audience and returns
+   * its claims; UNAUTHENTICATED with the reason when it is not valid.
+   *
+   * @generated from rpc tailor.entitlement.v1.EntitlementService.VerifyToken
+   */
+  verifyToken: {
+    methodKind: "unary";
+    input: typeof VerifyTokenRequestSchema;
+    output: typeof VerifyTokenResponseSchema;
+  },
+  /**
+   * GetTokenKeys returns the public keys tokens may be signed with (the
+   * current one first, then older ones still inside their verification
+   * window), so any service verifies tokens without calling back.
+   *
+   * @generated from rpc tailor.entitlement.v1.EntitlementService.GetTokenKeys
+   */
+  getTokenKeys: {
+    methodKind: "unary";
+    input: typeof GetTokenKeysRequestSchema;
+    output: typeof GetTokenKeysResponseSchema;
+  },
+  /**
+   * RotateSigningKey makes a new signing key current; the previous keys keep
+   * verifying tokens until those tokens can no longer be valid
+   * (administrator only).
+   *
+   * @generated from rpc tailor.entitlement.v1.EntitlementService.RotateSigningKey
+   */
+  rotateSigningKey: {
+    methodKind: "unary";
+    input: typeof RotateSigningKeyRequestSchema;
+    output: typeof RotateSigningKeyResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_tailor_entitlement_v1_entitlement, 0);

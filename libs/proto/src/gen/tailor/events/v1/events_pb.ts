@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tailor/events/v1/events.proto.
  */
 export const file_tailor_events_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch10YWlsb3IvZXZlbnRzL3YxL2V2ZW50cy5wcm90bxIQdGFpbG9yLmV2ZW50cy52MSJkChNPcmdhbml6YXRpb25DcmVhdGVkEg4KBm9yZ19pZBgBIAEoCRIMCgRuYW1lGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKoAQoQUGFja2FnZVB1Ymxpc2hlZBISCgpyZXBvc2l0b3J5GAEgASgJEgwKBG5hbWUYAiABKAkSDwoHdmVyc2lvbhgDIAEoCRIMCgRhcmNoGAQgASgJEhAKCGNoZWNrc3VtGAUgASgJEhAKCHByb3ZpZGVzGAYgAygJEi8KC29jY3VycmVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJsChJTb3VyY2VJbWFnZVVwZGF0ZWQSFAoMc291cmNlX2ltYWdlGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIn0KEkN1c3RvbUltYWdlVXBkYXRlZBIOCgZvcmdfaWQYASABKAkSFAoMY3VzdG9tX2ltYWdlGAIgASgJEhAKCHJldmlzaW9uGAMgASgNEi8KC29jY3VycmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKZAQoLQnVpbGRRdWV1ZWQSEAoIYnVpbGRfaWQYASABKAkSDgoGb3JnX2lkGAIgASgJEhQKDGN1c3RvbV9pbWFnZRgDIAEoCRIQCghyZXZpc2lvbhgEIAEoDRIPCgd0cmlnZ2VyGAUgASgJEi8KC29jY3VycmVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJxCgxCdWlsZFN0YXJ0ZWQSEAoIYnVpbGRfaWQYASABKAkSDgoGb3JnX2lkGAIgASgJEg4KBndvcmtlchgDIAEoCRIvCgtvY2N1cnJlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAikgEKDEJ1aWxkTG9nTGluZRIQCghidWlsZF9pZBgBIAEoCRIOCgZvcmdfaWQYAiABKAkSCwoDc2VxGAMgASgEEigKBHRpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWxldmVsGAUgASgJEgwKBHN0ZXAYBiABKAkSDAoEdGV4dBgHIAEoCSL2AQoOQnVpbGRTdWNjZWVkZWQSEAoIYnVpbGRfaWQYASABKAkSDgoGb3JnX2lkGAIgASgJEj4KB2RpZ2VzdHMYAyADKAsyLS50YWlsb3IuZXZlbnRzLnYxLkJ1aWxkU3VjY2VlZGVkLkRpZ2VzdHNFbnRyeRIMCgR0YWdzGAQgAygJEhMKC2R1cmF0aW9uX21zGAUgASgEEi8KC29jY3VycmVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBouCgxEaWdlc3RzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKBAQoLQnVpbGRGYWlsZWQSEAoIYnVpbGRfaWQYASABKAkSDgoGb3JnX2lkGAIgASgJEg4KBnJlYXNvbhgDIAEoCRIPCgdtZXNzYWdlGAQgASgJEi8KC29jY3VycmVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJjCg5CdWlsZENhbmNlbGxlZBIQCghidWlsZF9pZBgBIAEoCRIOCgZvcmdfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImUKCEJ1aWxkSm9iEhAKCGJ1aWxkX2lkGAEgASgJEg4KBm9yZ19pZBgCIAEoCRIUCgxjdXN0b21faW1hZ2UYAyABKAkSEAoIcmV2aXNpb24YBCABKA0SDwoHdHJpZ2dlchgFIAEoCWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Ch10YWlsb3IvZXZlbnRzL3YxL2V2ZW50cy5wcm90bxIQdGFpbG9yLmV2ZW50cy52MSJkChNPcmdhbml6YXRpb25DcmVhdGVkEg4KBm9yZ19pZBgBIAEoCRIMCgRuYW1lGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLFAQoQUGFja2FnZVB1Ymxpc2hlZBISCgpyZXBvc2l0b3J5GAEgASgJEgwKBG5hbWUYAiABKAkSDwoHdmVyc2lvbhgDIAEoCRIMCgRhcmNoGAQgASgJEhAKCGNoZWNrc3VtGAUgASgJEhAKCHByb3ZpZGVzGAYgAygJEi8KC29jY3VycmVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZvcmlnaW4YCCABKAkSCwoDdmlhGAkgASgJIoABChJTb3VyY2VJbWFnZVVwZGF0ZWQSFAoMc291cmNlX2ltYWdlGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmdlbmVyYXRpb24YBCABKA0iowEKEkN1c3RvbUltYWdlVXBkYXRlZBIOCgZvcmdfaWQYASABKAkSFAoMY3VzdG9tX2ltYWdlGAIgASgJEhAKCHJldmlzaW9uGAMgASgNEi8KC29jY3VycmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxzb3VyY2VfaW1hZ2UYBSABKAkSDgoGYXV0aG9yGAYgASgJIpkBCgtCdWlsZFF1ZXVlZBIQCghidWlsZF9pZBgBIAEoCRIOCgZvcmdfaWQYAiABKAkSFAoMY3VzdG9tX2ltYWdlGAMgASgJEhAKCHJldmlzaW9uGAQgASgNEg8KB3RyaWdnZXIYBSABKAkSLwoLb2NjdXJyZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wInEKDEJ1aWxkU3RhcnRlZBIQCghidWlsZF9pZBgBIAEoCRIOCgZvcmdfaWQYAiABKAkSDgoGd29ya2VyGAMgASgJEi8KC29jY3VycmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKSAQoMQnVpbGRMb2dMaW5lEhAKCGJ1aWxkX2lkGAEgASgJEg4KBm9yZ19pZBgCIAEoCRILCgNzZXEYAyABKAQSKAoEdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFbGV2ZWwYBSABKAkSDAoEc3RlcBgGIAEoCRIMCgR0ZXh0GAcgASgJIvYBCg5CdWlsZFN1Y2NlZWRlZBIQCghidWlsZF9pZBgBIAEoCRIOCgZvcmdfaWQYAiABKAkSPgoHZGlnZXN0cxgDIAMoCzItLnRhaWxvci5ldmVudHMudjEuQnVpbGRTdWNjZWVkZWQuRGlnZXN0c0VudHJ5EgwKBHRhZ3MYBCADKAkSEwoLZHVyYXRpb25fbXMYBSABKAQSLwoLb2NjdXJyZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGi4KDERpZ2VzdHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIoEBCgtCdWlsZEZhaWxlZBIQCghidWlsZF9pZBgBIAEoCRIOCgZvcmdfaWQYAiABKAkSDgoGcmVhc29uGAMgASgJEg8KB21lc3NhZ2UYBCABKAkSLwoLb2NjdXJyZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImMKDkJ1aWxkQ2FuY2VsbGVkEhAKCGJ1aWxkX2lkGAEgASgJEg4KBm9yZ19pZBgCIAEoCRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiZQoIQnVpbGRKb2ISEAoIYnVpbGRfaWQYASABKAkSDgoGb3JnX2lkGAIgASgJEhQKDGN1c3RvbV9pbWFnZRgDIAEoCRIQCghyZXZpc2lvbhgEIAEoDRIPCgd0cmlnZ2VyGAUgASgJYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * OrganizationCreated: subject tailor.entitlement.org.created.
@@ -86,6 +86,20 @@ export type PackagePublished = Message<"tailor.events.v1.PackagePublished"> & {
    * @generated from field: google.protobuf.Timestamp occurred_at = 7;
    */
   occurredAt?: Timestamp | undefined;
+
+  /**
+   * Source package the package was built from.
+   *
+   * @generated from field: string origin = 8;
+   */
+  origin: string;
+
+  /**
+   * "sync" (an upstream index changed) or "upload" (PublishPackage).
+   *
+   * @generated from field: string via = 9;
+   */
+  via: string;
 };
 
 /**
@@ -115,6 +129,13 @@ export type SourceImageUpdated = Message<"tailor.events.v1.SourceImageUpdated"> 
    * @generated from field: google.protobuf.Timestamp occurred_at = 3;
    */
   occurredAt?: Timestamp | undefined;
+
+  /**
+   * Definition generation (incremented on each change).
+   *
+   * @generated from field: uint32 generation = 4;
+   */
+  generation: number;
 };
 
 /**
@@ -149,6 +170,18 @@ export type CustomImageUpdated = Message<"tailor.events.v1.CustomImageUpdated"> 
    * @generated from field: google.protobuf.Timestamp occurred_at = 4;
    */
   occurredAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string source_image = 5;
+   */
+  sourceImage: string;
+
+  /**
+   * Identity that made the revision.
+   *
+   * @generated from field: string author = 6;
+   */
+  author: string;
 };
 
 /**
