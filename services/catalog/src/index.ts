@@ -1,2 +1,5 @@
 /** @tailor/catalog — the catalog service definition, for the all-in-one launcher and tests. */
-export { catalogService } from "./service.js";
+export type { CatalogConfig } from "./config.js";
+export { catalogSpec, loadCatalogConfig } from "./config.js";
+export type { CatalogServiceOptions } from "./service.js";
+export { catalogService, createCatalogService } from "./service.js";

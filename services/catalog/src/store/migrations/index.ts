@@ -1,8 +1,13 @@
 import type { Migration } from "@tailor/db";
+import { createRepositoriesAndPackages } from "./2026-11-28T0000-create-repositories-and-packages.js";
+import { createImages } from "./2026-11-28T0100-create-images.js";
 
 /**
  * Migrations of the `catalog` schema, applied in name order at start. Names
- * are timestamps (`YYYY-MM-DDTHHMM-what`) so they sort in creation order.
- * None yet: the service keeps no tables until its issue lands.
+ * are timestamps (`YYYY-MM-DDTHHMM-what`) so they sort in creation order;
+ * never rename one.
  */
-export const migrations: Record<string, Migration> = {};
+export const migrations: Record<string, Migration> = {
+  "2026-11-28T0000-create-repositories-and-packages": createRepositoriesAndPackages,
+  "2026-11-28T0100-create-images": createImages,
+};

@@ -1,0 +1,227 @@
+import { randomUUID, sign, verify } from "node:crypto";
+import type { KeyObject } from "node:crypto";
+import { TokenError } from "./errors.js";
+import type { Principal } from "./principal.js";
+import type { Audience, Role } from "./roles.js";
+import { isAudience, isRole } from "./roles.js";
+import type { PublicTokenKey, SigningKey } from "./signing-key.js";
+import { parsePrivateTokenKey, parsePublicTokenKey, TOKEN_ALGORITHM } from "./signing-key.js";
+
+/** The `iss` of every Tailor token. */
+export const TOKEN_ISSUER = "tailor";
+
+// Clocks of different machines disagree a little; tokens are short-lived anyway.
+const CLOCK_SKEW_SECONDS = 30;
+
+/** What a signer needs to know about the bearer. */
+export interface TokenSubject {
+  readonly subject: string;
+  readonly subjectName: string;
+  readonly orgId?: string;
+  readonly orgName?: string;
+  readonly role?: Role;
+  readonly administrator: boolean;
+}
+
+/** Mints tokens with one signing key. */
+export interface TokenSigner {
+  readonly keyId: string;
+  /** Signs a token for `audience` valid `ttlSeconds` from now. */
+  sign(subject: TokenSubject, audience: Audience, ttlSeconds: number): { token: string; principal: Principal };
+}
+
+interface Payload {
+  iss: string;
+  sub: string;
+  name: string;
+  aud: string;
+  iat: number;
+  nbf: number;
+  exp: number;
+  jti: string;
+  org?: string;
+  org_name?: string;
+  role?: string;
+  adm?: boolean;
+}
+
+function base64url(data: Uint8Array | string): string {
+  return Buffer.from(data).toString("base64url");
+}
+
+/** Creates a signer for `key`; `clock` is injectable for tests. @default clock `() => new Date()` */
+export function createTokenSigner(key: SigningKey, clock: () => Date = () => new Date()): TokenSigner {
+  const privateKey = parsePrivateTokenKey(key.privateKeyPem);
+  return {
+    keyId: key.id,
+    sign(subject, audience, ttlSeconds) {
+      if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) {
+        throw new RangeError(`token lifetime must be a positive number of seconds, got ${ttlSeconds}`);
+      }
+      const now = Math.floor(clock().getTime() / 1000);
+      const payload: Payload = {
+        iss: TOKEN_ISSUER,
+        sub: subject.subject,
+        name: subject.subjectName,
+        aud: audience,
+        iat: now,
+        nbf: now,
+        exp: now + ttlSeconds,
+        jti: randomUUID(),
+        ...(subject.orgId === undefined ? {} : { org: subject.orgId }),
+        ...(subject.orgName === undefined ? {} : { org_name: subject.orgName }),
+        ...(subject.role === undefined ? {} : { role: subject.role }),
+        ...(subject.administrator ? { adm: true } : {}),
+      };
+      const header = { alg: TOKEN_ALGORITHM, typ: "JWT", kid: key.id };
+      const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(payload))}`;
+      const signature = sign(null, Buffer.from(signingInput), privateKey);
+      return {
+        token: `${signingInput}.${base64url(signature)}`,
+        principal: principalFrom(payload, key.id),
+      };
+    },
+  };
+}
+
+function principalFrom(payload: Payload, keyId: string): Principal {
+  return {
+    subject: payload.sub,
+    subjectName: payload.name,
+    audience: payload.aud as Audience,
+    ...(payload.org === undefined ? {} : { orgId: payload.org }),
+    ...(payload.org_name === undefined ? {} : { orgName: payload.org_name }),
+    ...(payload.role === undefined ? {} : { role: payload.role as Role }),
+    administrator: payload.adm === true,
+    tokenId: payload.jti,
+    keyId,
+    issuedAt: new Date(payload.iat * 1000),
+    expiresAt: new Date(payload.exp * 1000),
+  };
+}
+
+/** Where a verifier gets the public keys tokens may be signed with. */
+export type TokenKeySource = () => Promise<readonly PublicTokenKey[]>;
+
+/** A key source that always answers `keys`. */
+export function staticKeySource(keys: readonly PublicTokenKey[]): TokenKeySource {
+  return () => Promise.resolve(keys);
+}
+
+/** Verifies tokens against the keys of a {@link TokenKeySource}. */
+export interface TokenVerifier {
+  /** The principal of a valid token for `audience`; throws TokenError saying which check failed. */
+  verify(token: string, audience: Audience): Promise<Principal>;
+}
+
+/** Options of {@link createTokenVerifier}. */
+export interface TokenVerifierOptions {
+  readonly keys: TokenKeySource;
+  /** @default () => new Date() */
+  readonly clock?: () => Date;
+  /**
+   * A token signed by a key not yet known triggers a reload of the keys
+   * (rotation), at most this often, so forged `kid`s cannot flood the source.
+   * @default 5000
+   */
+  readonly minimumReloadIntervalMs?: number;
+}
+
+function decodeJson(part: string, what: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
+  } catch (error) {
+    throw new TokenError("malformed", `token ${what} is not base64url JSON`, { cause: error });
+  }
+}
+
+function parsePayload(value: unknown): Payload {
+  if (typeof value !== "object" || value === null) throw new TokenError("malformed", "token payload is not an object");
+  const p = value as Record<string, unknown>;
+  for (const field of ["iss", "sub", "aud", "jti"] as const) {
+    if (typeof p[field] !== "string") throw new TokenError("malformed", `token claim "${field}" is missing`);
+  }
+  for (const field of ["iat", "nbf", "exp"] as const) {
+    if (typeof p[field] !== "number") throw new TokenError("malformed", `token claim "${field}" is missing`);
+  }
+  if (p.role !== undefined && !isRole(p.role)) throw new TokenError("malformed", `token role "${String(p.role)}" is unknown`);
+  if (p.adm !== true && (typeof p.org !== "string" || p.role === undefined)) {
+    throw new TokenError("malformed", "token names no organization and role");
+  }
+  return {
+    ...(p as unknown as Payload),
+    name: typeof p.name === "string" ? p.name : String(p.sub),
+  };
+}
+
+/** Creates a verifier; keys load on first use and reload when an unknown key id appears. */
+export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
+  const clock = options.clock ?? (() => new Date());
+  const minimumReloadIntervalMs = options.minimumReloadIntervalMs ?? 5000;
+  let keys: Map<string, KeyObject> | undefined;
+  let loading: Promise<Map<string, KeyObject>> | undefined;
+  let loadedAt = 0;
+
+  const load = (): Promise<Map<string, KeyObject>> => {
+    loading ??= options
+      .keys()
+      .then((list) => {
+        const map = new Map<string, KeyObject>();
+        for (const key of list) map.set(key.id, parsePublicTokenKey(key.publicKeyPem));
+        keys = map;
+        loadedAt = Date.now();
+        return map;
+      })
+      .finally(() => {
+        loading = undefined;
+      });
+    return loading;
+  };
+
+  const keyFor = async (kid: string): Promise<KeyObject> => {
+    let map = keys ?? (await load());
+    let key = map.get(kid);
+    if (key === undefined && Date.now() - loadedAt >= minimumReloadIntervalMs) {
+      map = await load();
+      key = map.get(kid);
+    }
+    if (key === undefined) throw new TokenError("unknown_key", `token is signed by unknown key "${kid}"`);
+    return key;
+  };
+
+  return {
+    async verify(token, audience) {
+      const parts = token.split(".");
+      if (parts.length !== 3 || parts.some((part) => part === "" || !/^[A-Za-z0-9_-]+$/.test(part))) {
+        throw new TokenError("malformed", "token is not a compact JWS (header.payload.signature)");
+      }
+      const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
+      const header = decodeJson(headerPart, "header") as { alg?: unknown; kid?: unknown };
+      if (header.alg !== TOKEN_ALGORITHM) {
+        throw new TokenError("unsupported_algorithm", `token algorithm "${String(header.alg)}" is not ${TOKEN_ALGORITHM}`);
+      }
+      if (typeof header.kid !== "string" || header.kid === "") throw new TokenError("malformed", "token header has no key id");
+      const key = await keyFor(header.kid);
+      const valid = verify(
+        null,
+        Buffer.from(`${headerPart}.${payloadPart}`),
+        key,
+        Buffer.from(signaturePart, "base64url"),
+      );
+      if (!valid) throw new TokenError("bad_signature", "token signature does not verify");
+      const payload = parsePayload(decodeJson(payloadPart, "payload"));
+      if (payload.iss !== TOKEN_ISSUER) throw new TokenError("wrong_issuer", `token issuer "${payload.iss}" is not ${TOKEN_ISSUER}`);
+      if (!isAudience(payload.aud) || payload.aud !== audience) {
+        throw new TokenError("wrong_audience", `token is for audience "${payload.aud}", not "${audience}"`);
+      }
+      const now = clock().getTime() / 1000;
+      if (payload.exp + CLOCK_SKEW_SECONDS <= now) {
+        throw new TokenError("expired", `token expired at ${new Date(payload.exp * 1000).toISOString()}`);
+      }
+      if (payload.nbf - CLOCK_SKEW_SECONDS > now) {
+        throw new TokenError("not_yet_valid", `token is not valid before ${new Date(payload.nbf * 1000).toISOString()}`);
+      }
+      return principalFrom(payload, header.kid);
+    },
+  };
+}
