@@ -19,7 +19,11 @@ export function generateApiKey(): GeneratedApiKey {
   let id = "";
   for (const byte of idBytes) id += alphabet[byte % alphabet.length];
   const secret = randomBytes(32).toString("base64url");
-  return { id, credential: `${API_KEY_PREFIX}${id}_${secret}`, secretHash: hashApiKeySecret(secret) };
+  return {
+    id,
+    credential: `${API_KEY_PREFIX}${id}_${secret}`,
+    secretHash: hashApiKeySecret(secret),
+  };
 }
 
 /** Splits `tlr_<id>_<secret>`; undefined when the text is not shaped like an API key. */

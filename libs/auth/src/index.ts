@@ -6,7 +6,13 @@
  */
 
 export type { GeneratedApiKey } from "./api-key.js";
-export { API_KEY_PREFIX, apiKeySecretMatches, generateApiKey, hashApiKeySecret, parseApiKey } from "./api-key.js";
+export {
+  API_KEY_PREFIX,
+  apiKeySecretMatches,
+  generateApiKey,
+  hashApiKeySecret,
+  parseApiKey,
+} from "./api-key.js";
 export type { TokenErrorReason } from "./errors.js";
 export { TokenError } from "./errors.js";
 export type { Principal } from "./principal.js";
@@ -29,5 +35,11 @@ export {
   TOKEN_ALGORITHM,
   tokenKeyId,
 } from "./signing-key.js";
-export type { TokenKeySource, TokenSigner, TokenSubject, TokenVerifier, TokenVerifierOptions } from "./token.js";
+export type {
+  TokenKeySource,
+  TokenSigner,
+  TokenSubject,
+  TokenVerifier,
+  TokenVerifierOptions,
+} from "./token.js";
 export { createTokenSigner, createTokenVerifier, staticKeySource, TOKEN_ISSUER } from "./token.js";

@@ -34,9 +34,13 @@ export async function authenticate(
 ): Promise<Principal> {
   const token = bearerToken(ctx);
   if (token === undefined) {
-    throw new TailorError(Code.UNAUTHENTICATED, "missing credentials: send metadata `authorization: Bearer <token>`", {
-      reason: "missing_token",
-    });
+    throw new TailorError(
+      Code.UNAUTHENTICATED,
+      "missing credentials: send metadata `authorization: Bearer <token>`",
+      {
+        reason: "missing_token",
+      },
+    );
   }
   try {
     return await verifier.verify(token, audience);
@@ -48,10 +52,14 @@ export async function authenticate(
       });
     }
     // The key source (entitlement) being unreachable is not the caller's fault.
-    throw new TailorError(Code.UNAVAILABLE, "cannot verify tokens right now: token keys are unavailable", {
-      reason: "token_keys_unavailable",
-      cause: error,
-    });
+    throw new TailorError(
+      Code.UNAVAILABLE,
+      "cannot verify tokens right now: token keys are unavailable",
+      {
+        reason: "token_keys_unavailable",
+        cause: error,
+      },
+    );
   }
 }
 
@@ -71,7 +79,12 @@ export function requireAdministrator(principal: Principal, action: string): void
  * probe each other; a member with too weak a role gets PERMISSION_DENIED
  * naming the role needed.
  */
-export function requireOrgRole(principal: Principal, orgId: string, minimum: Role, action: string): void {
+export function requireOrgRole(
+  principal: Principal,
+  orgId: string,
+  minimum: Role,
+  action: string,
+): void {
   if (principal.administrator) return;
   if (principal.orgId !== orgId) {
     throw new TailorError(Code.NOT_FOUND, `organization "${orgId}" not found`, {
@@ -84,7 +97,10 @@ export function requireOrgRole(principal: Principal, orgId: string, minimum: Rol
     throw new TailorError(
       Code.PERMISSION_DENIED,
       `role "${principal.role ?? "none"}" may not ${action}: it needs "${minimum}" or above`,
-      { reason: "role_insufficient", metadata: { required_role: minimum, role: principal.role ?? "" } },
+      {
+        reason: "role_insufficient",
+        metadata: { required_role: minimum, role: principal.role ?? "" },
+      },
     );
   }
 }

@@ -1,5 +1,5 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
 import type { KeyObject } from "node:crypto";
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
 
 /** The JWS algorithm of every Tailor token: Ed25519 signatures. */
 export const TOKEN_ALGORITHM = "EdDSA";

@@ -1,5 +1,5 @@
-import { randomUUID, sign, verify } from "node:crypto";
 import type { KeyObject } from "node:crypto";
+import { randomUUID, sign, verify } from "node:crypto";
 import { TokenError } from "./errors.js";
 import type { Principal } from "./principal.js";
 import type { Audience, Role } from "./roles.js";
@@ -27,7 +27,11 @@ export interface TokenSubject {
 export interface TokenSigner {
   readonly keyId: string;
   /** Signs a token for `audience` valid `ttlSeconds` from now. */
-  sign(subject: TokenSubject, audience: Audience, ttlSeconds: number): { token: string; principal: Principal };
+  sign(
+    subject: TokenSubject,
+    audience: Audience,
+    ttlSeconds: number,
+  ): { token: string; principal: Principal };
 }
 
 interface Payload {
@@ -50,13 +54,18 @@ function base64url(data: Uint8Array | string): string {
 }
 
 /** Creates a signer for `key`; `clock` is injectable for tests. @default clock `() => new Date()` */
-export function createTokenSigner(key: SigningKey, clock: () => Date = () => new Date()): TokenSigner {
+export function createTokenSigner(
+  key: SigningKey,
+  clock: () => Date = () => new Date(),
+): TokenSigner {
   const privateKey = parsePrivateTokenKey(key.privateKeyPem);
   return {
     keyId: key.id,
     sign(subject, audience, ttlSeconds) {
       if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) {
-        throw new RangeError(`token lifetime must be a positive number of seconds, got ${ttlSeconds}`);
+        throw new RangeError(
+          `token lifetime must be a positive number of seconds, got ${ttlSeconds}`,
+        );
       }
       const now = Math.floor(clock().getTime() / 1000);
       const payload: Payload = {
@@ -136,15 +145,19 @@ function decodeJson(part: string, what: string): unknown {
 }
 
 function parsePayload(value: unknown): Payload {
-  if (typeof value !== "object" || value === null) throw new TokenError("malformed", "token payload is not an object");
+  if (typeof value !== "object" || value === null)
+    throw new TokenError("malformed", "token payload is not an object");
   const p = value as Record<string, unknown>;
   for (const field of ["iss", "sub", "aud", "jti"] as const) {
-    if (typeof p[field] !== "string") throw new TokenError("malformed", `token claim "${field}" is missing`);
+    if (typeof p[field] !== "string")
+      throw new TokenError("malformed", `token claim "${field}" is missing`);
   }
   for (const field of ["iat", "nbf", "exp"] as const) {
-    if (typeof p[field] !== "number") throw new TokenError("malformed", `token claim "${field}" is missing`);
+    if (typeof p[field] !== "number")
+      throw new TokenError("malformed", `token claim "${field}" is missing`);
   }
-  if (p.role !== undefined && !isRole(p.role)) throw new TokenError("malformed", `token role "${String(p.role)}" is unknown`);
+  if (p.role !== undefined && !isRole(p.role))
+    throw new TokenError("malformed", `token role "${String(p.role)}" is unknown`);
   if (p.adm !== true && (typeof p.org !== "string" || p.role === undefined)) {
     throw new TokenError("malformed", "token names no organization and role");
   }
@@ -185,22 +198,39 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       map = await load();
       key = map.get(kid);
     }
-    if (key === undefined) throw new TokenError("unknown_key", `token is signed by unknown key "${kid}"`);
+    if (key === undefined)
+      throw new TokenError("unknown_key", `token is signed by unknown key "${kid}"`);
     return key;
   };
 
   return {
     async verify(token, audience) {
       const parts = token.split(".");
-      if (parts.length !== 3 || parts.some((part) => part === "" || !/^[A-Za-z0-9_-]+$/.test(part))) {
+      if (
+        parts.length !== 3 ||
+        parts.some((part) => part === "" || !/^[A-Za-z0-9_-]+$/.test(part))
+      ) {
         throw new TokenError("malformed", "token is not a compact JWS (header.payload.signature)");
       }
       const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
-      const header = decodeJson(headerPart, "header") as { alg?: unknown; kid?: unknown };
-      if (header.alg !== TOKEN_ALGORITHM) {
-        throw new TokenError("unsupported_algorithm", `token algorithm "${String(header.alg)}" is not ${TOKEN_ALGORITHM}`);
+      const decodedHeader = decodeJson(headerPart, "header");
+      // JSON.parse happily returns null, numbers or arrays; only an object is a JWS header.
+      if (
+        typeof decodedHeader !== "object" ||
+        decodedHeader === null ||
+        Array.isArray(decodedHeader)
+      ) {
+        throw new TokenError("malformed", "token header is not a JSON object");
       }
-      if (typeof header.kid !== "string" || header.kid === "") throw new TokenError("malformed", "token header has no key id");
+      const header = decodedHeader as { alg?: unknown; kid?: unknown };
+      if (header.alg !== TOKEN_ALGORITHM) {
+        throw new TokenError(
+          "unsupported_algorithm",
+          `token algorithm "${String(header.alg)}" is not ${TOKEN_ALGORITHM}`,
+        );
+      }
+      if (typeof header.kid !== "string" || header.kid === "")
+        throw new TokenError("malformed", "token header has no key id");
       const key = await keyFor(header.kid);
       const valid = verify(
         null,
@@ -210,16 +240,29 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       );
       if (!valid) throw new TokenError("bad_signature", "token signature does not verify");
       const payload = parsePayload(decodeJson(payloadPart, "payload"));
-      if (payload.iss !== TOKEN_ISSUER) throw new TokenError("wrong_issuer", `token issuer "${payload.iss}" is not ${TOKEN_ISSUER}`);
+      if (payload.iss !== TOKEN_ISSUER)
+        throw new TokenError(
+          "wrong_issuer",
+          `token issuer "${payload.iss}" is not ${TOKEN_ISSUER}`,
+        );
       if (!isAudience(payload.aud) || payload.aud !== audience) {
-        throw new TokenError("wrong_audience", `token is for audience "${payload.aud}", not "${audience}"`);
+        throw new TokenError(
+          "wrong_audience",
+          `token is for audience "${payload.aud}", not "${audience}"`,
+        );
       }
       const now = clock().getTime() / 1000;
       if (payload.exp + CLOCK_SKEW_SECONDS <= now) {
-        throw new TokenError("expired", `token expired at ${new Date(payload.exp * 1000).toISOString()}`);
+        throw new TokenError(
+          "expired",
+          `token expired at ${new Date(payload.exp * 1000).toISOString()}`,
+        );
       }
       if (payload.nbf - CLOCK_SKEW_SECONDS > now) {
-        throw new TokenError("not_yet_valid", `token is not valid before ${new Date(payload.nbf * 1000).toISOString()}`);
+        throw new TokenError(
+          "not_yet_valid",
+          `token is not valid before ${new Date(payload.nbf * 1000).toISOString()}`,
+        );
       }
       return principalFrom(payload, header.kid);
     },

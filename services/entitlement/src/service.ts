@@ -1,18 +1,70 @@
+import { authenticate } from "@tailor/auth";
+import type { Environment } from "@tailor/config";
 import { entitlementV1 } from "@tailor/proto";
 import type { ServiceDefinition } from "@tailor/service";
-import { databaseOf } from "@tailor/service";
-import { createEntitlementHandlers } from "./handlers/organization-handlers.js";
+import { databaseOf, serviceInfo } from "@tailor/service";
+import { ensureBootstrapAdministrator } from "./bootstrap-admin.js";
+import { loadEntitlementConfig } from "./config.js";
+import type { EntitlementDependencies } from "./entitlement-dependencies.js";
+import { createIdentityHandlers } from "./handlers/identity-handlers.js";
+import { createOrganizationHandlers } from "./handlers/organization-handlers.js";
+import { createPurchaseHandlers } from "./handlers/purchase-handlers.js";
+import { createTokenHandlers } from "./handlers/token-handlers.js";
+import type { EntitlementDatabase } from "./store/entitlement-database.js";
 import { migrations } from "./store/migrations/index.js";
-import type { EntitlementDatabase } from "./store/organizations.table.js";
+import { createTokenKeyring } from "./tokens/token-keyring.js";
 
-/** Entitlement: organizations, what each bought and was granted, API keys and tokens. */
-export const entitlementService: ServiceDefinition = {
-  name: "entitlement",
-  schema: "entitlement",
-  migrations,
-  start(context) {
-    const db = databaseOf<EntitlementDatabase>(context);
-    context.grpc.add(entitlementV1.EntitlementService, createEntitlementHandlers(db, context.bus));
-    return {};
-  },
-};
+/** What tests and the all-in-one launcher may supply instead of the defaults. */
+export interface EntitlementServiceOptions {
+  /** Where TAILOR_BOOTSTRAP_ADMIN_KEY is read. @default process.env */
+  readonly environment?: Environment;
+  /** Clock of token lifetimes, key expiry and timestamps. @default () => new Date() */
+  readonly now?: () => Date;
+}
+
+/**
+ * Builds the entitlement service: organizations, what each bought and was
+ * granted, identities, API keys, and the tokens every other service verifies.
+ */
+export function createEntitlementService(
+  options: EntitlementServiceOptions = {},
+): ServiceDefinition {
+  return {
+    name: "entitlement",
+    schema: "entitlement",
+    migrations,
+    async start(context) {
+      const config = loadEntitlementConfig(options.environment ?? process.env);
+      const now = options.now ?? (() => new Date());
+      const db = databaseOf<EntitlementDatabase>(context);
+      const tokens = createTokenKeyring(db, now);
+      const signingKey = await tokens.ensureCurrentKey();
+      context.logger.debug({ keyId: signingKey.id }, "token signing key ready");
+      if (config.bootstrapAdminKey !== undefined) {
+        await ensureBootstrapAdministrator(db, config.bootstrapAdminKey, {
+          now: now(),
+          logger: context.logger,
+        });
+      }
+      const deps: EntitlementDependencies = {
+        db,
+        bus: context.bus,
+        logger: context.logger,
+        tokens,
+        authenticate: (ctx) => authenticate(ctx, tokens, "api"),
+        now,
+      };
+      context.grpc.add(entitlementV1.EntitlementService, {
+        getServiceInfo: () => ({ info: serviceInfo("entitlement") }),
+        ...createOrganizationHandlers(deps),
+        ...createPurchaseHandlers(deps),
+        ...createIdentityHandlers(deps),
+        ...createTokenHandlers(deps),
+      });
+      return {};
+    },
+  };
+}
+
+/** The entitlement service with its defaults (environment from process.env). */
+export const entitlementService: ServiceDefinition = createEntitlementService();

@@ -4,69 +4,42 @@ import { randomUUID } from "node:crypto";
 import type { Bus, DeadLetter } from "@tailor/bus";
 import { connectBus, defineConsumer, events } from "@tailor/bus";
 import type { PlatformConfig } from "@tailor/config";
-import { loadPlatformConfig } from "@tailor/config";
-import type { Database } from "@tailor/db";
 import { sql } from "@tailor/db";
-import { Code, TailorError } from "@tailor/grpc";
+import type { CallOptions } from "@tailor/grpc";
+import { Code } from "@tailor/grpc";
 import { entitlementV1 } from "@tailor/proto";
-import type { RunningService, ServiceClients } from "@tailor/service";
-import { createProcessDependencies, createServiceClients, startService } from "@tailor/service";
 import {
   createTestDatabase,
   createTestNats,
   createTestPglite,
-  freePort,
   testLogger,
+  testPlatformConfig,
   waitFor,
 } from "@tailor/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { entitlementService } from "../src/index.js";
+import type { EntitlementClient, RunningEntitlement } from "./entitlement-harness.js";
+import { as, createMember, failureOf, startEntitlement, tokenFor } from "./entitlement-harness.js";
 
 const logger = testLogger();
-
-async function testConfig(namespace: string, natsUrl: string): Promise<PlatformConfig> {
-  return loadPlatformConfig({
-    NATS_URL: natsUrl,
-    TAILOR_NATS_NAMESPACE: namespace,
-    TAILOR_ENTITLEMENT_GRPC_ADDRESS: `127.0.0.1:${await freePort()}`,
-    TAILOR_GRPC_DEADLINE_MS: "3000",
-    TAILOR_SHUTDOWN_GRACE_MS: "500",
-  });
-}
-
-async function startEntitlement(config: PlatformConfig, database: Database, natsUrl: string) {
-  const deps = await createProcessDependencies(config, logger, {
-    processName: "entitlement",
-    natsUrl,
-    database,
-  });
-  return startService(entitlementService, deps);
-}
-
-async function expectTailorError(promise: Promise<unknown>): Promise<TailorError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TailorError);
-  return error as TailorError;
-}
 
 describe("entitlement service on Postgres", () => {
   let nats: Awaited<ReturnType<typeof createTestNats>>;
   let pg: Awaited<ReturnType<typeof createTestDatabase>>;
   let config: PlatformConfig;
-  let service: RunningService;
-  let clients: ServiceClients;
+  let running: RunningEntitlement;
+  let entitlement: EntitlementClient;
+  let admin: CallOptions;
   let catalogBus: Bus;
 
   beforeAll(async () => {
     nats = await createTestNats();
     pg = await createTestDatabase({ logger });
-    config = await testConfig(nats.namespace, nats.url);
-    service = await startEntitlement(config, pg.database, nats.url);
+    config = await testPlatformConfig(nats);
+    running = await startEntitlement({ database: pg.database, nats, config });
     // The caller is another service: it uses the same client factory a service gets.
-    clients = createServiceClients(config, logger);
+    entitlement = running.client;
+    admin = as(await tokenFor(entitlement, running.adminKey));
     catalogBus = await connectBus({
       servers: nats.url,
       name: "catalog",
@@ -76,9 +49,8 @@ describe("entitlement service on Postgres", () => {
   });
 
   afterAll(async () => {
-    clients?.close();
     await catalogBus?.close();
-    await service?.stop();
+    await running?.stop();
     await pg?.cleanup();
     await nats?.cleanup();
   });
@@ -89,50 +61,62 @@ describe("entitlement service on Postgres", () => {
       select table_name from information_schema.tables
       where table_schema = 'entitlement' order by table_name`.execute(db);
     expect(tables.rows.map((r) => r.table_name)).toEqual(
-      expect.arrayContaining(["kysely_migration", "organizations"]),
+      expect.arrayContaining([
+        "api_keys",
+        "identities",
+        "kysely_migration",
+        "organizations",
+        "package_grants",
+        "purchases",
+        "token_signing_keys",
+      ]),
     );
     const applied = await pg.database.migrate("entitlement", entitlementService.migrations ?? {});
     expect(applied.applied).toEqual([]);
   });
 
+  it("refuses calls without a token, naming what to send", async () => {
+    const error = await failureOf(entitlement.listOrganizations({}));
+    expect(error.code).toBe(Code.UNAUTHENTICATED);
+    expect(error.reason).toBe("missing_token");
+    expect(error.message).toContain("authorization: Bearer <token>");
+  });
+
   it("creates and reads an organization over typed gRPC with a deadline", async () => {
-    const entitlement = clients.get("entitlement", entitlementV1.EntitlementService);
     const created = await entitlement.createOrganization(
       { name: "acme", displayName: "ACME Corp" },
-      { deadlineMs: 2000 },
+      { ...admin, deadlineMs: 2000 },
     );
     expect(created.organization?.name).toBe("acme");
     expect(created.organization?.id).toMatch(/^[0-9a-f-]{36}$/);
     const read = await entitlement.getOrganization(
       { id: created.organization?.id ?? "" },
-      { deadlineMs: 2000 },
+      { ...admin, deadlineMs: 2000 },
     );
     expect(read.organization?.displayName).toBe("ACME Corp");
     expect(read.organization?.createdAt).toBeDefined();
   });
 
   it("reports domain errors with their status code, message and field", async () => {
-    const entitlement = clients.get("entitlement", entitlementV1.EntitlementService);
     const id = randomUUID();
-    const notFound = await expectTailorError(entitlement.getOrganization({ id }));
+    const notFound = await failureOf(entitlement.getOrganization({ id }, admin));
     expect(notFound.code).toBe(Code.NOT_FOUND);
     expect(notFound.message).toContain(`organization "${id}" not found`);
     expect(notFound.field).toBe("id");
     expect(notFound.reason).toBe("organization_not_found");
 
-    await entitlement.createOrganization({ name: "globex" });
-    const taken = await expectTailorError(entitlement.createOrganization({ name: "globex" }));
+    await entitlement.createOrganization({ name: "globex" }, admin);
+    const taken = await failureOf(entitlement.createOrganization({ name: "globex" }, admin));
     expect(taken.code).toBe(Code.ALREADY_EXISTS);
     expect(taken.message).toContain('organization name "globex" is already taken');
 
-    const invalid = await expectTailorError(entitlement.createOrganization({ name: "Bad Name!" }));
+    const invalid = await failureOf(entitlement.createOrganization({ name: "Bad Name!" }, admin));
     expect(invalid.code).toBe(Code.INVALID_ARGUMENT);
     expect(invalid.field).toBe("name");
     expect(invalid.message).toContain('"Bad Name!"');
   });
 
   it("publishes organization events another service consumes, redelivers after nak, de-duplicates and dead-letters", async () => {
-    const entitlement = clients.get("entitlement", entitlementV1.EntitlementService);
     const consumer = defineConsumer({
       name: "catalog-orgs",
       stream: "EVENTS",
@@ -156,7 +140,7 @@ describe("entitlement service on Postgres", () => {
         await delivery.ack();
       }
     };
-    const first = await entitlement.createOrganization({ name: "initech" });
+    const first = await entitlement.createOrganization({ name: "initech" }, admin);
     const orgId = first.organization?.id ?? "";
 
     // Delivered, nak'ed with a delay, redelivered.
@@ -183,7 +167,7 @@ describe("entitlement service on Postgres", () => {
 
     // The next message the consumer sees is the next organization, not the replay;
     // failing it maxDeliver times sends it to the dead-letter stream.
-    const second = await entitlement.createOrganization({ name: "umbrella" });
+    const second = await entitlement.createOrganization({ name: "umbrella" }, admin);
     const secondId = second.organization?.id ?? "";
     const f1 = await nextAbout(secondId);
     expect(f1.message.orgId).toBe(secondId);
@@ -205,25 +189,62 @@ describe("entitlement service on Postgres", () => {
 });
 
 describe("entitlement service on PGlite", () => {
-  it("migrates the embedded database and keeps organizations across a restart", async () => {
+  it("runs the basic flow on the embedded database and keeps organizations, keys and the administrator across a restart", async () => {
     const nats = await createTestNats();
     const lite = await createTestPglite({ logger });
-    const config = await testConfig(nats.namespace, nats.url);
+    const config = await testPlatformConfig(nats);
     try {
-      const first = await startEntitlement(config, lite.database, nats.url);
-      const clients = createServiceClients(config, logger);
-      const entitlement = clients.get("entitlement", entitlementV1.EntitlementService);
-      const created = await entitlement.createOrganization({ name: "hooli" });
-      clients.close();
+      const first = await startEntitlement({ database: lite.database, nats, config });
+      const client = first.client;
+      const adminToken = await tokenFor(client, first.adminKey);
+      const admin = as(adminToken);
+      const created = await client.createOrganization({ name: "hooli" }, admin);
+      const orgId = created.organization?.id ?? "";
+      await client.setCustomAssembly(
+        { orgId, enabled: true, customizableSourceImages: ["python"] },
+        admin,
+      );
+      await client.addPurchase({ orgId, sourceImage: "python" }, admin);
+      await client.grantPackage({ orgId, packageName: "curl", reason: "support" }, admin);
+      const owner = await createMember(client, admin, orgId, "gavin", entitlementV1.Role.OWNER);
+      const entitlements = await client.getEntitlements({ orgId }, owner.call);
+      expect(entitlements.organization?.customAssemblyEnabled).toBe(true);
+      expect(entitlements.purchases.map((p) => p.sourceImage)).toEqual(["python"]);
+      expect(entitlements.packageGrants.map((g) => g.packageName)).toEqual(["curl"]);
+      const registry = await tokenFor(client, owner.apiKey, "registry");
+      const verified = await client.verifyToken({
+        token: registry,
+        audience: entitlementV1.Audience.REGISTRY,
+      });
+      expect(verified.claims?.orgName).toBe("hooli");
+      expect(verified.claims?.role).toBe(entitlementV1.Role.OWNER);
+      const adminClaims = await client.verifyToken({
+        token: adminToken,
+        audience: entitlementV1.Audience.API,
+      });
       await first.stop();
 
-      const second = await startEntitlement(config, lite.database, nats.url);
-      const again = createServiceClients(config, logger);
-      const read = await again
-        .get("entitlement", entitlementV1.EntitlementService)
-        .getOrganization({ id: created.organization?.id ?? "" });
+      const second = await startEntitlement({
+        database: lite.database,
+        nats,
+        config,
+        adminKey: first.adminKey,
+      });
+      // Same signing key and administrator after the restart: old tokens and keys still work.
+      const read = await second.client.getOrganization({ id: orgId }, admin);
       expect(read.organization?.name).toBe("hooli");
-      again.close();
+      const again = await tokenFor(second.client, first.adminKey);
+      const claims = await second.client.verifyToken({
+        token: again,
+        audience: entitlementV1.Audience.API,
+      });
+      expect(claims.claims?.subject).toBe(adminClaims.claims?.subject);
+      const before = await second.client.verifyToken({
+        token: adminToken,
+        audience: entitlementV1.Audience.API,
+      });
+      expect(before.claims?.keyId).toBe(adminClaims.claims?.keyId);
+      expect(claims.claims?.administrator).toBe(true);
       await second.stop();
     } finally {
       await lite.cleanup();

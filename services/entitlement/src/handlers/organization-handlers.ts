@@ -1,77 +1,97 @@
 import { randomUUID } from "node:crypto";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type { Bus } from "@tailor/bus";
-import type { Kysely } from "@tailor/db";
+import type { Principal } from "@tailor/auth";
+import { canAccessOrg, requireAdministrator } from "@tailor/auth";
 import type { ServiceImpl } from "@tailor/grpc";
-import { Code, TailorError } from "@tailor/grpc";
 import type { entitlementV1 } from "@tailor/proto";
-import { serviceInfo } from "@tailor/service";
+import type { EntitlementDependencies } from "../entitlement-dependencies.js";
 import { publishOrganizationCreated } from "../events/organization-events.js";
-import {
-  InvalidFieldError,
-  OrganizationNameTakenError,
-  OrganizationNotFoundError,
-} from "../organizations/errors.js";
+import { InvalidPageTokenError, OrganizationNotFoundError } from "../organizations/errors.js";
 import type { Organization } from "../organizations/organization.js";
-import { isUuid, isValidOrganizationName } from "../organizations/organization.js";
-import { findOrganization, insertOrganization } from "../store/organization-store.js";
-import type { EntitlementDatabase } from "../store/organizations.table.js";
+import { isValidOrganizationName } from "../organizations/organization.js";
+import { isValidSourceImageName } from "../purchases/purchase.js";
+import { InvalidFieldError } from "../requests/errors.js";
+import { requireUuid } from "../requests/request-fields.js";
+import {
+  findOrganization,
+  findOrganizationByName,
+  insertOrganization,
+  listOrganizations,
+  updateCustomAssembly,
+} from "../store/organization-store.js";
+import { organizationMessage } from "./proto-conversions.js";
+import { withStatus } from "./to-status.js";
 
-function toMessage(organization: Organization) {
-  return {
-    id: organization.id,
-    name: organization.name,
-    displayName: organization.displayName,
-    createdAt: timestampFromDate(organization.createdAt),
-  };
+type EntitlementImpl = ServiceImpl<typeof entitlementV1.EntitlementService>;
+
+/** Handlers for organizations and their custom assembly settings. */
+export type OrganizationHandlers = Pick<
+  EntitlementImpl,
+  "createOrganization" | "getOrganization" | "listOrganizations" | "setCustomAssembly"
+>;
+
+/**
+ * Page size of ListOrganizations when the request asks for none.
+ * @default 50
+ */
+export const DEFAULT_ORGANIZATION_PAGE_SIZE = 50;
+
+/**
+ * Largest page ListOrganizations returns; bigger requests are capped.
+ * @default 500
+ */
+export const MAX_ORGANIZATION_PAGE_SIZE = 500;
+
+const MAX_DISPLAY_NAME_LENGTH = 200;
+
+function pageToken(after: string): string {
+  return Buffer.from(JSON.stringify({ after })).toString("base64url");
 }
 
-/** The handler edge: maps domain errors to gRPC status codes, nothing else does. */
-function toStatus(error: unknown): unknown {
-  if (error instanceof OrganizationNotFoundError) {
-    return new TailorError(Code.NOT_FOUND, error.message, {
-      reason: "organization_not_found",
-      field: "id",
-      metadata: { id: error.id },
-      cause: error,
-    });
-  }
-  if (error instanceof OrganizationNameTakenError) {
-    return new TailorError(Code.ALREADY_EXISTS, error.message, {
-      reason: "organization_name_taken",
-      field: "name",
-      metadata: { name: error.organizationName },
-      cause: error,
-    });
-  }
-  if (error instanceof InvalidFieldError) {
-    return new TailorError(Code.INVALID_ARGUMENT, error.message, {
-      reason: "invalid_field",
-      field: error.field,
-      cause: error,
-    });
-  }
-  return error;
-}
-
-async function mapErrors<T>(work: () => Promise<T>): Promise<T> {
+function afterOf(token: string): string | undefined {
+  if (token === "") return undefined;
   try {
-    return await work();
-  } catch (error) {
-    throw toStatus(error);
+    const decoded: unknown = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
+    const after = (decoded as { after?: unknown } | null)?.after;
+    if (typeof after === "string" && isValidOrganizationName(after)) return after;
+  } catch {
+    // Falls through to the error below: the token is not one of ours.
   }
+  throw new InvalidPageTokenError(token);
 }
 
-/** gRPC handlers of tailor.entitlement.v1.EntitlementService. */
-export function createEntitlementHandlers(
-  db: Kysely<EntitlementDatabase>,
-  bus: Bus,
-): ServiceImpl<typeof entitlementV1.EntitlementService> {
-  return {
-    getServiceInfo: () => ({ info: serviceInfo("entitlement") }),
+/**
+ * The organization a request names, as the caller may see it: another
+ * tenant's organization is reported exactly like an unknown one.
+ */
+async function visibleOrganization(
+  deps: EntitlementDependencies,
+  principal: Principal,
+  request: { id: string; name: string },
+): Promise<Organization> {
+  if (request.id !== "" && request.name !== "") {
+    throw new InvalidFieldError("name", "give the organization's id or its name, not both");
+  }
+  if (request.id === "" && request.name === "") {
+    throw new InvalidFieldError("id", "give the organization's id or its name");
+  }
+  const [field, value] = request.id !== "" ? ["id", request.id] : ["name", request.name];
+  const organization =
+    field === "id"
+      ? await findOrganization(deps.db, requireUuid("id", value, "organization"))
+      : await findOrganizationByName(deps.db, value);
+  if (organization === undefined || !canAccessOrg(principal, organization.id)) {
+    throw new OrganizationNotFoundError(field, value);
+  }
+  return organization;
+}
 
-    createOrganization: (request) =>
-      mapErrors(async () => {
+/** gRPC handlers for organizations. */
+export function createOrganizationHandlers(deps: EntitlementDependencies): OrganizationHandlers {
+  return {
+    createOrganization: (request, ctx) =>
+      withStatus(async () => {
+        const principal = await deps.authenticate(ctx);
+        requireAdministrator(principal, "create organizations");
         const name = request.name.trim();
         if (!isValidOrganizationName(name)) {
           throw new InvalidFieldError(
@@ -80,24 +100,95 @@ export function createEntitlementHandlers(
           );
         }
         const displayName = request.displayName.trim() === "" ? name : request.displayName.trim();
+        if (displayName.length > MAX_DISPLAY_NAME_LENGTH) {
+          throw new InvalidFieldError(
+            "display_name",
+            `display name is ${displayName.length} characters long; the limit is ${MAX_DISPLAY_NAME_LENGTH}`,
+          );
+        }
         // Insert and publish in one transaction: if NATS refuses the event the
         // row is rolled back, so no organization exists without its event.
-        const organization = await db.transaction().execute(async (trx) => {
-          const created = await insertOrganization(trx, { id: randomUUID(), name, displayName });
-          await publishOrganizationCreated(bus, created);
+        const organization = await deps.db.transaction().execute(async (trx) => {
+          const created = await insertOrganization(trx, {
+            id: randomUUID(),
+            name,
+            displayName,
+            createdAt: deps.now(),
+          });
+          await publishOrganizationCreated(deps.bus, created);
           return created;
         });
-        return { organization: toMessage(organization) };
+        ctx.logger.info(
+          { orgId: organization.id, org: organization.name, by: principal.subject },
+          "organization created",
+        );
+        return { organization: organizationMessage(organization) };
       }),
 
-    getOrganization: (request) =>
-      mapErrors(async () => {
-        if (!isUuid(request.id)) {
-          throw new InvalidFieldError("id", `organization id "${request.id}" is not a UUID`);
+    getOrganization: (request, ctx) =>
+      withStatus(async () => {
+        const principal = await deps.authenticate(ctx);
+        const organization = await visibleOrganization(deps, principal, request);
+        return { organization: organizationMessage(organization) };
+      }),
+
+    listOrganizations: (request, ctx) =>
+      withStatus(async () => {
+        const principal = await deps.authenticate(ctx);
+        if (!principal.administrator) {
+          // A member sees its own organization only, on a single page.
+          const own =
+            principal.orgId === undefined
+              ? undefined
+              : await findOrganization(deps.db, principal.orgId);
+          return { organizations: own === undefined ? [] : [organizationMessage(own)], page: {} };
         }
-        const organization = await findOrganization(db, request.id);
-        if (organization === undefined) throw new OrganizationNotFoundError(request.id);
-        return { organization: toMessage(organization) };
+        const requested = request.page?.size ?? 0;
+        const size = Math.min(
+          requested === 0 ? DEFAULT_ORGANIZATION_PAGE_SIZE : requested,
+          MAX_ORGANIZATION_PAGE_SIZE,
+        );
+        const after = afterOf(request.page?.token ?? "");
+        // One extra row tells whether another page follows.
+        const rows = await listOrganizations(deps.db, {
+          ...(after === undefined ? {} : { after }),
+          limit: size + 1,
+        });
+        const page = rows.slice(0, size);
+        const last = page.at(-1);
+        return {
+          organizations: page.map(organizationMessage),
+          page: { nextToken: rows.length > size && last !== undefined ? pageToken(last.name) : "" },
+        };
+      }),
+
+    setCustomAssembly: (request, ctx) =>
+      withStatus(async () => {
+        const principal = await deps.authenticate(ctx);
+        requireAdministrator(principal, "change an organization's custom assembly");
+        const orgId = requireUuid("org_id", request.orgId, "organization");
+        const requested = request.customizableSourceImages.map((image) => image.trim());
+        requested.forEach((image, index) => {
+          if (!isValidSourceImageName(image)) {
+            throw new InvalidFieldError(
+              `customizable_source_images[${index}]`,
+              `source image name "${image}" is invalid: use 1 to 128 lowercase letters, digits, '.', '_' and '-'`,
+            );
+          }
+        });
+        const sourceImages = [...new Set(requested)];
+        const organization = await deps.db
+          .transaction()
+          .execute((trx) =>
+            updateCustomAssembly(trx, orgId, { enabled: request.enabled, sourceImages }),
+          );
+        if (organization === undefined)
+          throw new OrganizationNotFoundError("org_id", request.orgId);
+        ctx.logger.info(
+          { orgId, enabled: request.enabled, sourceImages, by: principal.subject },
+          "custom assembly set",
+        );
+        return { organization: organizationMessage(organization) };
       }),
   };
 }

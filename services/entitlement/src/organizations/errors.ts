@@ -1,8 +1,15 @@
-/** No organization has the given id. */
+/** No organization (visible to the caller) has the given id or name. */
 export class OrganizationNotFoundError extends Error {
   override readonly name = "OrganizationNotFoundError";
-  constructor(readonly id: string) {
-    super(`organization "${id}" not found`);
+  /**
+   * @param field the request field that named it ("id", "name", "org_id")
+   * @param value what the caller sent, the only thing the message repeats
+   */
+  constructor(
+    readonly field: string,
+    readonly value: string,
+  ) {
+    super(`organization "${value}" not found`);
   }
 }
 
@@ -17,13 +24,10 @@ export class OrganizationNameTakenError extends Error {
   }
 }
 
-/** A request field does not have the required shape. */
-export class InvalidFieldError extends Error {
-  override readonly name = "InvalidFieldError";
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
+/** The page token of a listing was not produced by this service. */
+export class InvalidPageTokenError extends Error {
+  override readonly name = "InvalidPageTokenError";
+  constructor(readonly token: string) {
+    super(`page token "${token}" is not valid: pass the next_token of the previous page`);
   }
 }

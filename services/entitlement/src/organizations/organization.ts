@@ -4,6 +4,10 @@ export interface Organization {
   readonly name: string;
   readonly displayName: string;
   readonly createdAt: Date;
+  /** Whether the organization may customize images at all. */
+  readonly customAssemblyEnabled: boolean;
+  /** Source images (by name, sorted) the organization may customize. */
+  readonly customizableSourceImages: readonly string[];
 }
 
 /** Lowercase letters, digits and single inner dashes, 2 to 63 characters: safe in registry paths. */
@@ -12,9 +16,4 @@ const ORGANIZATION_NAME = /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){1,62}$/;
 /** True when `name` can name an organization (it appears in `/v2/<org>/…` paths). */
 export function isValidOrganizationName(name: string): boolean {
   return ORGANIZATION_NAME.test(name);
-}
-
-/** True when `id` has the shape of a UUID. */
-export function isUuid(id: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
 }

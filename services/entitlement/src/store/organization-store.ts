@@ -1,31 +1,48 @@
-import type { Kysely, Transaction } from "@tailor/db";
 import { OrganizationNameTakenError } from "../organizations/errors.js";
 import type { Organization } from "../organizations/organization.js";
-import type { EntitlementDatabase, OrganizationRow } from "./organizations.table.js";
+import type { EntitlementDb } from "./entitlement-database.js";
+import type { OrganizationRow } from "./organizations.table.js";
+import { isUniqueViolation } from "./unique-violation.js";
 
-type Db = Kysely<EntitlementDatabase> | Transaction<EntitlementDatabase>;
-
-/** Maps a row to the domain type (the one place column names meet field names). */
-function toOrganization(row: OrganizationRow): Organization {
+/** Maps a row and its customizable images to the domain type (the one place column names meet field names). */
+function toOrganization(row: OrganizationRow, sourceImages: readonly string[]): Organization {
   return {
     id: row.id,
     name: row.name,
     displayName: row.display_name,
     createdAt: new Date(row.created_at),
+    customAssemblyEnabled: row.custom_assembly_enabled,
+    customizableSourceImages: [...sourceImages].sort(),
   };
 }
 
-/** Postgres' unique_violation, reported alike by pg and PGlite. */
-function isUniqueViolation(error: unknown): boolean {
-  return (
-    typeof error === "object" && error !== null && (error as { code?: unknown }).code === "23505"
-  );
+async function withSourceImages(
+  db: EntitlementDb,
+  rows: readonly OrganizationRow[],
+): Promise<Organization[]> {
+  if (rows.length === 0) return [];
+  const images = await db
+    .selectFrom("customizable_source_images")
+    .select(["org_id", "source_image"])
+    .where(
+      "org_id",
+      "in",
+      rows.map((row) => row.id),
+    )
+    .execute();
+  const byOrg = new Map<string, string[]>();
+  for (const image of images) {
+    const list = byOrg.get(image.org_id) ?? [];
+    list.push(image.source_image);
+    byOrg.set(image.org_id, list);
+  }
+  return rows.map((row) => toOrganization(row, byOrg.get(row.id) ?? []));
 }
 
 /** Inserts an organization; throws OrganizationNameTakenError on a duplicate name. */
 export async function insertOrganization(
-  db: Db,
-  organization: { id: string; name: string; displayName: string },
+  db: EntitlementDb,
+  organization: { id: string; name: string; displayName: string; createdAt: Date },
 ): Promise<Organization> {
   try {
     const row = await db
@@ -34,10 +51,11 @@ export async function insertOrganization(
         id: organization.id,
         name: organization.name,
         display_name: organization.displayName,
+        created_at: organization.createdAt,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    return toOrganization(row);
+    return toOrganization(row, []);
   } catch (error) {
     if (isUniqueViolation(error))
       throw new OrganizationNameTakenError(organization.name, { cause: error });
@@ -46,11 +64,64 @@ export async function insertOrganization(
 }
 
 /** Finds an organization by id. */
-export async function findOrganization(db: Db, id: string): Promise<Organization | undefined> {
+export async function findOrganization(
+  db: EntitlementDb,
+  id: string,
+): Promise<Organization | undefined> {
   const row = await db
     .selectFrom("organizations")
     .selectAll()
     .where("id", "=", id)
     .executeTakeFirst();
-  return row === undefined ? undefined : toOrganization(row);
+  return row === undefined ? undefined : (await withSourceImages(db, [row]))[0];
+}
+
+/** Finds an organization by its unique name. */
+export async function findOrganizationByName(
+  db: EntitlementDb,
+  name: string,
+): Promise<Organization | undefined> {
+  const row = await db
+    .selectFrom("organizations")
+    .selectAll()
+    .where("name", "=", name)
+    .executeTakeFirst();
+  return row === undefined ? undefined : (await withSourceImages(db, [row]))[0];
+}
+
+/** Lists organizations by name, `limit` of them after the name `after` (exclusive). */
+export async function listOrganizations(
+  db: EntitlementDb,
+  page: { after?: string; limit: number },
+): Promise<Organization[]> {
+  let query = db.selectFrom("organizations").selectAll().orderBy("name").limit(page.limit);
+  if (page.after !== undefined) query = query.where("name", ">", page.after);
+  return withSourceImages(db, await query.execute());
+}
+
+/**
+ * Sets the custom assembly switch and replaces the list of customizable
+ * source images; undefined when the organization does not exist. Run it in a
+ * transaction so readers never see half a list.
+ */
+export async function updateCustomAssembly(
+  db: EntitlementDb,
+  orgId: string,
+  settings: { enabled: boolean; sourceImages: readonly string[] },
+): Promise<Organization | undefined> {
+  const row = await db
+    .updateTable("organizations")
+    .set({ custom_assembly_enabled: settings.enabled })
+    .where("id", "=", orgId)
+    .returningAll()
+    .executeTakeFirst();
+  if (row === undefined) return undefined;
+  await db.deleteFrom("customizable_source_images").where("org_id", "=", orgId).execute();
+  if (settings.sourceImages.length > 0) {
+    await db
+      .insertInto("customizable_source_images")
+      .values(settings.sourceImages.map((image) => ({ org_id: orgId, source_image: image })))
+      .execute();
+  }
+  return toOrganization(row, settings.sourceImages);
 }

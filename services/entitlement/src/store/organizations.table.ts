@@ -6,12 +6,14 @@ export interface OrganizationsTable {
   name: string;
   display_name: string;
   created_at: ColumnType<Date, Date | undefined, never>;
+  custom_assembly_enabled: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 /** A stored organization row. */
 export type OrganizationRow = Selectable<OrganizationsTable>;
 
-/** Tables of the `entitlement` schema. */
-export interface EntitlementDatabase {
-  organizations: OrganizationsTable;
+/** Row shape of `entitlement.customizable_source_images`: one source image an organization may customize. */
+export interface CustomizableSourceImagesTable {
+  org_id: string;
+  source_image: string;
 }

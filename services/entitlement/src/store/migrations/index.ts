@@ -1,5 +1,9 @@
 import type { Migration } from "@tailor/db";
 import { createOrganizations } from "./2026-11-27T2100-create-organizations.js";
+import { addCustomAssembly } from "./2026-11-28T0200-add-custom-assembly.js";
+import { createPurchasesAndGrants } from "./2026-11-28T0210-create-purchases-and-grants.js";
+import { createIdentitiesAndApiKeys } from "./2026-11-28T0220-create-identities-and-api-keys.js";
+import { createTokenSigningKeys } from "./2026-11-28T0230-create-token-signing-keys.js";
 
 /**
  * Migrations of the `entitlement` schema, applied in name order at start.
@@ -7,4 +11,8 @@ import { createOrganizations } from "./2026-11-27T2100-create-organizations.js";
  */
 export const migrations: Record<string, Migration> = {
   "2026-11-27T2100-create-organizations": createOrganizations,
+  "2026-11-28T0200-add-custom-assembly": addCustomAssembly,
+  "2026-11-28T0210-create-purchases-and-grants": createPurchasesAndGrants,
+  "2026-11-28T0220-create-identities-and-api-keys": createIdentitiesAndApiKeys,
+  "2026-11-28T0230-create-token-signing-keys": createTokenSigningKeys,
 };

@@ -1,0 +1,68 @@
+import { randomUUID } from "node:crypto";
+import { apiKeySecretMatches, hashApiKeySecret, parseApiKey } from "@tailor/auth";
+import type { Kysely } from "@tailor/db";
+import type { Logger } from "@tailor/log";
+import { BootstrapKeyConflictError } from "./identities/errors.js";
+import { BOOTSTRAP_ADMINISTRATOR_NAME } from "./identities/identity.js";
+import { takeAdvisoryLock } from "./store/advisory-lock.js";
+import { findApiKeyCredential, insertApiKey } from "./store/api-key-store.js";
+import type { EntitlementDatabase } from "./store/entitlement-database.js";
+import { ensureAdministrator } from "./store/identity-store.js";
+
+// Replicas starting together with the same key take turns.
+const BOOTSTRAP_LOCK = "tailor.entitlement.bootstrap_admin";
+
+/**
+ * Makes sure the platform administrator "admin" exists and holds the API key
+ * `credential` (TAILOR_BOOTSTRAP_ADMIN_KEY), storing only its hash. Running
+ * it again with the same key changes nothing; a new key is added beside the
+ * old ones. Throws BootstrapKeyConflictError when the key id is taken by a
+ * different key.
+ */
+export async function ensureBootstrapAdministrator(
+  db: Kysely<EntitlementDatabase>,
+  credential: string,
+  options: { now: Date; logger: Logger },
+): Promise<{ identityId: string; keyId: string }> {
+  const parsed = parseApiKey(credential);
+  if (parsed === undefined) {
+    throw new TypeError("TAILOR_BOOTSTRAP_ADMIN_KEY is not shaped like an API key");
+  }
+  return db.transaction().execute(async (trx) => {
+    await takeAdvisoryLock(trx, BOOTSTRAP_LOCK);
+    const { identity, created } = await ensureAdministrator(trx, {
+      id: randomUUID(),
+      name: BOOTSTRAP_ADMINISTRATOR_NAME,
+      createdAt: options.now,
+    });
+    if (created) {
+      options.logger.info({ identityId: identity.id }, "created the bootstrap administrator");
+    }
+    const stored = await findApiKeyCredential(trx, parsed.id);
+    if (stored === undefined) {
+      await insertApiKey(trx, {
+        id: parsed.id,
+        identityId: identity.id,
+        secretHash: hashApiKeySecret(parsed.secret),
+        description: "TAILOR_BOOTSTRAP_ADMIN_KEY",
+        createdAt: options.now,
+      });
+      options.logger.info(
+        { identityId: identity.id, apiKeyId: parsed.id },
+        "added the bootstrap administrator's API key",
+      );
+    } else if (
+      stored.key.identityId !== identity.id ||
+      !apiKeySecretMatches(parsed.secret, stored.secretHash)
+    ) {
+      throw new BootstrapKeyConflictError(parsed.id);
+    } else if (stored.key.revokedAt !== undefined) {
+      // A revoked key stays revoked: restarting must not undo an operator's revocation.
+      options.logger.warn(
+        { apiKeyId: parsed.id },
+        "TAILOR_BOOTSTRAP_ADMIN_KEY was revoked; set a new key to sign in as admin",
+      );
+    }
+    return { identityId: identity.id, keyId: parsed.id };
+  });
+}

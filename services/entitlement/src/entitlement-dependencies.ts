@@ -1,0 +1,20 @@
+import type { Principal } from "@tailor/auth";
+import type { Bus } from "@tailor/bus";
+import type { Kysely } from "@tailor/db";
+import type { HandlerContext } from "@tailor/grpc";
+import type { Logger } from "@tailor/log";
+import type { EntitlementDatabase } from "./store/entitlement-database.js";
+import type { TokenKeyring } from "./tokens/token-keyring.js";
+
+/** Everything the entitlement service's handlers use, built once at start. */
+export interface EntitlementDependencies {
+  readonly db: Kysely<EntitlementDatabase>;
+  readonly bus: Bus;
+  readonly logger: Logger;
+  /** Signs and verifies tokens with the keys stored in the schema. */
+  readonly tokens: TokenKeyring;
+  /** Verifies the caller's `api` token with the service's own keys; UNAUTHENTICATED when missing or invalid. */
+  authenticate(ctx: Pick<HandlerContext, "metadata">): Promise<Principal>;
+  /** Time source, injectable for tests. */
+  now(): Date;
+}

@@ -1,0 +1,156 @@
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { TokenSubject } from "@tailor/auth";
+import {
+  apiKeySecretMatches,
+  hashApiKeySecret,
+  parseApiKey,
+  requireAdministrator,
+  TokenError,
+} from "@tailor/auth";
+import type { HandlerContext, ServiceImpl } from "@tailor/grpc";
+import type { entitlementV1 } from "@tailor/proto";
+import type { EntitlementDependencies } from "../entitlement-dependencies.js";
+import type { Identity } from "../identities/identity.js";
+import { InvalidFieldError } from "../requests/errors.js";
+import { findApiKeyCredential, touchApiKey } from "../store/api-key-store.js";
+import { findIdentity } from "../store/identity-store.js";
+import { findOrganization } from "../store/organization-store.js";
+import { InvalidApiKeyError, TokenIdentityGoneError } from "../tokens/errors.js";
+import { tokenLifetimeSeconds } from "../tokens/token-lifetime.js";
+import { audienceFromProto, tokenClaimsMessage, tokenKeyMessage } from "./proto-conversions.js";
+import { withStatus } from "./to-status.js";
+
+type EntitlementImpl = ServiceImpl<typeof entitlementV1.EntitlementService>;
+
+/** Handlers that mint, verify and publish tokens and their keys. */
+export type TokenHandlers = Pick<
+  EntitlementImpl,
+  "issueToken" | "verifyToken" | "getTokenKeys" | "rotateSigningKey"
+>;
+
+// Compared against when the key id is unknown, so an unknown id and a wrong
+// secret take the same time and a caller cannot tell them apart.
+const UNKNOWN_KEY_HASH = hashApiKeySecret("no key has this secret");
+
+/** What a token says about `identity`, read from the database now (role and org name included). */
+async function tokenSubjectOf(
+  deps: EntitlementDependencies,
+  identity: Identity,
+): Promise<TokenSubject> {
+  if (identity.administrator) {
+    return { subject: identity.id, subjectName: identity.name, administrator: true };
+  }
+  const organization =
+    identity.orgId === undefined ? undefined : await findOrganization(deps.db, identity.orgId);
+  if (organization === undefined || identity.role === undefined) {
+    throw new TokenIdentityGoneError(identity.id);
+  }
+  return {
+    subject: identity.id,
+    subjectName: identity.name,
+    orgId: organization.id,
+    orgName: organization.name,
+    role: identity.role,
+    administrator: false,
+  };
+}
+
+/** The identity an API key speaks for; InvalidApiKeyError when it may not mint tokens. */
+async function subjectOfApiKey(
+  deps: EntitlementDependencies,
+  credential: string,
+): Promise<TokenSubject> {
+  const parsed = parseApiKey(credential);
+  if (parsed === undefined) throw new InvalidApiKeyError("malformed");
+  const stored = await findApiKeyCredential(deps.db, parsed.id);
+  const matches = apiKeySecretMatches(parsed.secret, stored?.secretHash ?? UNKNOWN_KEY_HASH);
+  if (stored === undefined || !matches) throw new InvalidApiKeyError("invalid");
+  const now = deps.now();
+  if (stored.key.revokedAt !== undefined) throw new InvalidApiKeyError("revoked");
+  if (stored.key.expiresAt !== undefined && stored.key.expiresAt <= now) {
+    throw new InvalidApiKeyError("expired");
+  }
+  const identity = await findIdentity(deps.db, stored.key.identityId);
+  // Deleting an identity revokes its keys; this covers a delete racing the check above.
+  if (identity === undefined || identity.deletedAt !== undefined) {
+    throw new InvalidApiKeyError("revoked");
+  }
+  const subject = await tokenSubjectOf(deps, identity);
+  await touchApiKey(deps.db, stored.key.id, now);
+  return subject;
+}
+
+/**
+ * The identity of the caller's own `api` token, for an exchange. The new
+ * token may not outlive that one, so a stolen token cannot be renewed for
+ * ever after its API key is revoked.
+ */
+async function subjectOfBearer(
+  deps: EntitlementDependencies,
+  ctx: Pick<HandlerContext, "metadata">,
+): Promise<{ subject: TokenSubject; remainingSeconds: number }> {
+  const principal = await deps.authenticate(ctx);
+  const identity = await findIdentity(deps.db, principal.subject);
+  if (identity === undefined || identity.deletedAt !== undefined) {
+    throw new TokenIdentityGoneError(principal.subject);
+  }
+  const remainingSeconds = Math.floor(
+    (principal.expiresAt.getTime() - deps.now().getTime()) / 1000,
+  );
+  if (remainingSeconds < 1) {
+    throw new TokenError("expired", `token expired at ${principal.expiresAt.toISOString()}`);
+  }
+  return { subject: await tokenSubjectOf(deps, identity), remainingSeconds };
+}
+
+/** gRPC handlers for tokens and signing keys. */
+export function createTokenHandlers(deps: EntitlementDependencies): TokenHandlers {
+  return {
+    issueToken: (request, ctx) =>
+      withStatus(async () => {
+        const audience = audienceFromProto(request.audience);
+        let subject: TokenSubject;
+        let ttlSeconds: number;
+        if (request.apiKey !== "") {
+          subject = await subjectOfApiKey(deps, request.apiKey);
+          ttlSeconds = tokenLifetimeSeconds(request.ttlSeconds);
+        } else {
+          const exchange = await subjectOfBearer(deps, ctx);
+          subject = exchange.subject;
+          ttlSeconds = tokenLifetimeSeconds(request.ttlSeconds, exchange.remainingSeconds);
+        }
+        const { token, principal } = await deps.tokens.sign(subject, audience, ttlSeconds);
+        ctx.logger.debug(
+          { subject: principal.subject, audience, tokenId: principal.tokenId, ttlSeconds },
+          "token issued",
+        );
+        return {
+          token,
+          expiresAt: timestampFromDate(principal.expiresAt),
+          claims: tokenClaimsMessage(principal),
+        };
+      }),
+
+    verifyToken: (request) =>
+      withStatus(async () => {
+        const audience = audienceFromProto(request.audience);
+        if (request.token === "") throw new InvalidFieldError("token", "token is required");
+        const principal = await deps.tokens.verify(request.token, audience);
+        return { claims: tokenClaimsMessage(principal) };
+      }),
+
+    getTokenKeys: () =>
+      withStatus(async () => ({
+        keys: (await deps.tokens.verificationKeys()).map(tokenKeyMessage),
+      })),
+
+    rotateSigningKey: (_request, ctx) =>
+      withStatus(async () => {
+        const principal = await deps.authenticate(ctx);
+        requireAdministrator(principal, "rotate the token signing key");
+        const key = await deps.tokens.rotate();
+        ctx.logger.info({ keyId: key.id, by: principal.subject }, "token signing key rotated");
+        return { key: tokenKeyMessage(key) };
+      }),
+  };
+}
