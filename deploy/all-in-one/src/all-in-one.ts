@@ -1,7 +1,8 @@
 import path from "node:path";
+import { openBlobStore } from "@tailor/blob";
 import { buildHistoryService } from "@tailor/build-history";
 import { builderService } from "@tailor/builder";
-import { catalogService } from "@tailor/catalog";
+import { createCatalogService } from "@tailor/catalog";
 import type { Environment, PlatformConfig, ServiceName } from "@tailor/config";
 import {
   grpcAddressVariable,
@@ -9,27 +10,19 @@ import {
   SERVICE_NAMES,
   serviceAddress,
 } from "@tailor/config";
-import { entitlementService } from "@tailor/entitlement";
+import { createEntitlementService } from "@tailor/entitlement";
 import { gatewayService } from "@tailor/gateway";
 import type { Logger } from "@tailor/log";
 import { createLogger } from "@tailor/log";
 import { resolverService } from "@tailor/resolver";
 import type { RunningService, ServiceDefinition } from "@tailor/service";
 import { createProcessDependencies, runAll, startService } from "@tailor/service";
+import type { AdminKey } from "./admin-key.js";
+import { resolveAdminKey } from "./admin-key.js";
 import { lockDataDir } from "./data-dir-lock.js";
 import type { ResolvedNats } from "./nats-resolution.js";
 import { resolveNats } from "./nats-resolution.js";
 import { pickPort } from "./ports.js";
-
-/** Every service definition, by name. */
-const DEFINITIONS: Readonly<Record<ServiceName, ServiceDefinition>> = {
-  catalog: catalogService,
-  entitlement: entitlementService,
-  resolver: resolverService,
-  builder: builderService,
-  "build-history": buildHistoryService,
-  gateway: gatewayService,
-};
 
 /** A running all-in-one Tailor. */
 export interface AllInOne {
@@ -40,6 +33,8 @@ export interface AllInOne {
   /** Configuration after free ports were picked. */
   readonly config: PlatformConfig;
   readonly services: readonly RunningService[];
+  /** The platform administrator's API key and where it is kept. */
+  readonly adminKey: AdminKey;
   /** Stops every service (gateway first), the database, and a child nats-server. */
   stop(): Promise<void>;
 }
@@ -98,7 +93,8 @@ async function withFreePorts(config: PlatformConfig, logger: Logger): Promise<Pl
  * server, or a nats-server child.
  */
 export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllInOne> {
-  const baseConfig = loadPlatformConfig(options.environment ?? process.env);
+  const environment = options.environment ?? process.env;
+  const baseConfig = loadPlatformConfig(environment);
   const logger =
     options.logger ??
     createLogger({
@@ -131,8 +127,24 @@ export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllI
     });
     cleanups.push(() => deps.close());
     logger.info({ database: deps.database.kind }, "database ready");
+    const adminKey = await resolveAdminKey(environment.TAILOR_BOOTSTRAP_ADMIN_KEY, dataDir);
+    if (adminKey.generated)
+      logger.info({ file: adminKey.source }, "generated the administrator API key");
+    // One blob store for the process, on the NATS this start resolved (nats://BUCKET) or a directory.
+    const blobs = await openBlobStore(config.blobStore, { dataDir, natsUrl: nats.url, logger });
+    cleanups.push(() => blobs.close());
+    const definitions: Readonly<Record<ServiceName, ServiceDefinition>> = {
+      entitlement: createEntitlementService({
+        environment: { ...environment, TAILOR_BOOTSTRAP_ADMIN_KEY: adminKey.credential },
+      }),
+      catalog: createCatalogService({ environment, blobs }),
+      resolver: resolverService,
+      builder: builderService,
+      "build-history": buildHistoryService,
+      gateway: gatewayService,
+    };
     for (const name of SERVICE_NAMES) {
-      services.push(await startService(DEFINITIONS[name], deps, serviceAddress(config, name)));
+      services.push(await startService(definitions[name], deps, serviceAddress(config, name)));
     }
     const gateway = services.find((s) => s.name === "gateway");
     let stopped: Promise<void> | undefined;
@@ -142,6 +154,7 @@ export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllI
       natsSource: nats.source,
       config,
       services: [...services],
+      adminKey,
       stop() {
         stopped ??= stopAll();
         return stopped;

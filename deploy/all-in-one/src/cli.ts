@@ -18,8 +18,12 @@ try {
   }
   const names = tailor.services.map((s) => `${s.name}@${s.address}`).join(", ");
   logger.info({ services: names, nats: tailor.natsUrl }, "all services started");
+  const adminKey =
+    tailor.adminKey.source === "environment"
+      ? "the administrator API key is TAILOR_BOOTSTRAP_ADMIN_KEY"
+      : `the administrator API key is in ${tailor.adminKey.source}`;
   console.log(
-    `\n  Tailor is running. Console: ${tailor.httpUrl}/   Health: ${tailor.httpUrl}/healthz\n  Stop with Ctrl-C.\n`,
+    `\n  Tailor is running. Console: ${tailor.httpUrl}/   Health: ${tailor.httpUrl}/healthz\n  Sign in: ${adminKey}.\n  Stop with Ctrl-C.\n`,
   );
 } catch (error) {
   logger.fatal({ err: error }, error instanceof Error ? error.message : String(error));

@@ -4,15 +4,26 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { authorizationMetadata } from "@tailor/auth";
 import type { Environment } from "@tailor/config";
 import { SERVICE_NAMES } from "@tailor/config";
-import { createGrpcClient } from "@tailor/grpc";
+import type { Client } from "@tailor/grpc";
+import { Code, createGrpcClient } from "@tailor/grpc";
 import { entitlementV1 } from "@tailor/proto";
 import { createTestNats, startNodeProcess, testLogger } from "@tailor/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DataDirLockedError, startAllInOne } from "../src/index.js";
 
 const logger = testLogger();
+
+/** Metadata carrying an `api` token minted from the administrator's API key. */
+async function adminMetadata(
+  client: Client<typeof entitlementV1.EntitlementService>,
+  apiKey: string,
+): Promise<Record<string, string>> {
+  const { token } = await client.issueToken({ apiKey, audience: entitlementV1.Audience.API });
+  return authorizationMetadata(token);
+}
 let nats: Awaited<ReturnType<typeof createTestNats>>;
 let dataDir: string;
 
@@ -73,10 +84,19 @@ describe("startAllInOne", () => {
         DataDirLockedError,
       );
 
+      // The first start generated the administrator key into the data directory, readable only by its owner.
+      expect(first.adminKey.generated).toBe(true);
+      const keyFile = await fs.readFile(path.join(dataDir, "admin-key"), "utf8");
+      expect(keyFile.trim()).toBe(first.adminKey.credential);
+      expect((await fs.stat(path.join(dataDir, "admin-key"))).mode & 0o077).toBe(0);
       const client = createGrpcClient(entitlementV1.EntitlementService, {
         address: first.config.entitlementAddress,
       });
-      const created = await client.createOrganization({ name: "wayne-enterprises" });
+      await expect(client.createOrganization({ name: "no-credentials" })).rejects.toMatchObject({
+        code: Code.UNAUTHENTICATED,
+      });
+      const metadata = await adminMetadata(client, keyFile.trim());
+      const created = await client.createOrganization({ name: "wayne-enterprises" }, { metadata });
       orgId = created.organization?.id ?? "";
       client.close();
     } finally {
@@ -88,7 +108,10 @@ describe("startAllInOne", () => {
       const client = createGrpcClient(entitlementV1.EntitlementService, {
         address: second.config.entitlementAddress,
       });
-      const read = await client.getOrganization({ id: orgId });
+      // The same key, read back from the data directory, still signs the administrator in.
+      expect(second.adminKey.generated).toBe(false);
+      const metadata = await adminMetadata(client, second.adminKey.credential);
+      const read = await client.getOrganization({ id: orgId }, { metadata });
       expect(read.organization?.name).toBe("wayne-enterprises");
       client.close();
     } finally {

@@ -4,6 +4,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { catalogSpec } from "@tailor/catalog";
 import type { ServiceName } from "@tailor/config";
 import {
   DEFAULT_GRPC_PORTS,
@@ -11,11 +12,17 @@ import {
   platformSpec,
   SERVICE_NAMES,
 } from "@tailor/config";
+import { entitlementSpec } from "@tailor/entitlement";
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
-const knownVariables = new Set(Object.values(platformSpec).map((field) => field.name));
+// Shared variables plus those a single service reads; any of them may appear in deployments.
+const knownVariables = new Set(
+  [platformSpec, catalogSpec, entitlementSpec].flatMap((spec) =>
+    Object.values(spec).map((field) => field.name),
+  ),
+);
 
 interface ComposeService {
   image?: string;
