@@ -2,6 +2,7 @@ import type { HandlerContext } from "@tailor/grpc";
 import { Code, TailorError } from "@tailor/grpc";
 import { TokenError } from "./errors.js";
 import type { Principal } from "./principal.js";
+import { quoted, shortened } from "./quoted.js";
 import type { Audience, Role } from "./roles.js";
 import { roleAllows } from "./roles.js";
 import type { TokenVerifier } from "./token.js";
@@ -87,10 +88,10 @@ export function requireOrgRole(
 ): void {
   if (principal.administrator) return;
   if (principal.orgId !== orgId) {
-    throw new TailorError(Code.NOT_FOUND, `organization "${orgId}" not found`, {
+    throw new TailorError(Code.NOT_FOUND, `organization ${quoted(orgId)} not found`, {
       reason: "organization_not_found",
       field: "org_id",
-      metadata: { org_id: orgId },
+      metadata: { org_id: shortened(orgId) },
     });
   }
   if (principal.role === undefined || !roleAllows(principal.role, minimum)) {

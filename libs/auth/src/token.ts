@@ -2,6 +2,7 @@ import type { KeyObject } from "node:crypto";
 import { randomUUID, sign, verify } from "node:crypto";
 import { TokenError } from "./errors.js";
 import type { Principal } from "./principal.js";
+import { quoted } from "./quoted.js";
 import type { Audience, Role } from "./roles.js";
 import { isAudience, isRole } from "./roles.js";
 import type { PublicTokenKey, SigningKey } from "./signing-key.js";
@@ -134,6 +135,15 @@ export interface TokenVerifierOptions {
    * @default 5000
    */
   readonly minimumReloadIntervalMs?: number;
+  /**
+   * Keys loaded longer ago than this are re-read before the next
+   * verification, so a key the source stopped publishing (retired past its
+   * window, or removed after a compromise) stops verifying. When that re-read
+   * fails the cached keys keep serving, and the next verification tries again
+   * (at most once per `minimumReloadIntervalMs`).
+   * @default 300000 (5 minutes)
+   */
+  readonly maximumKeyAgeMs?: number;
 }
 
 function decodeJson(part: string, what: string): unknown {
@@ -157,7 +167,7 @@ function parsePayload(value: unknown): Payload {
       throw new TokenError("malformed", `token claim "${field}" is missing`);
   }
   if (p.role !== undefined && !isRole(p.role))
-    throw new TokenError("malformed", `token role "${String(p.role)}" is unknown`);
+    throw new TokenError("malformed", `token role ${quoted(String(p.role))} is unknown`);
   if (p.adm !== true && (typeof p.org !== "string" || p.role === undefined)) {
     throw new TokenError("malformed", "token names no organization and role");
   }
@@ -167,39 +177,62 @@ function parsePayload(value: unknown): Payload {
   };
 }
 
-/** Creates a verifier; keys load on first use and reload when an unknown key id appears. */
+/**
+ * Creates a verifier; keys load on first use, reload when an unknown key id
+ * appears, and are re-read once older than `maximumKeyAgeMs`.
+ */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const clock = options.clock ?? (() => new Date());
   const minimumReloadIntervalMs = options.minimumReloadIntervalMs ?? 5000;
+  const maximumKeyAgeMs = options.maximumKeyAgeMs ?? 300_000;
   let keys: Map<string, KeyObject> | undefined;
   let loading: Promise<Map<string, KeyObject>> | undefined;
-  let loadedAt = 0;
+  // Times on `clock`: the last successful load and the last attempt.
+  let loadedAt = Number.NEGATIVE_INFINITY;
+  let attemptedAt = Number.NEGATIVE_INFINITY;
+  const sinceAttempt = () => clock().getTime() - attemptedAt;
 
   const load = (): Promise<Map<string, KeyObject>> => {
-    loading ??= options
-      .keys()
-      .then((list) => {
-        const map = new Map<string, KeyObject>();
-        for (const key of list) map.set(key.id, parsePublicTokenKey(key.publicKeyPem));
-        keys = map;
-        loadedAt = Date.now();
-        return map;
-      })
-      .finally(() => {
-        loading = undefined;
-      });
+    if (loading === undefined) {
+      attemptedAt = clock().getTime();
+      loading = options
+        .keys()
+        .then((list) => {
+          const map = new Map<string, KeyObject>();
+          for (const key of list) map.set(key.id, parsePublicTokenKey(key.publicKeyPem));
+          keys = map;
+          loadedAt = clock().getTime();
+          return map;
+        })
+        .finally(() => {
+          loading = undefined;
+        });
+    }
     return loading;
   };
 
+  const currentKeys = async (): Promise<Map<string, KeyObject>> => {
+    if (keys === undefined) return load();
+    if (
+      clock().getTime() - loadedAt < maximumKeyAgeMs ||
+      sinceAttempt() < minimumReloadIntervalMs
+    ) {
+      return keys;
+    }
+    const cached = keys;
+    // A source that is briefly down must not stop every call: keep the cached keys.
+    return load().catch(() => cached);
+  };
+
   const keyFor = async (kid: string): Promise<KeyObject> => {
-    let map = keys ?? (await load());
+    let map = await currentKeys();
     let key = map.get(kid);
-    if (key === undefined && Date.now() - loadedAt >= minimumReloadIntervalMs) {
+    if (key === undefined && sinceAttempt() >= minimumReloadIntervalMs) {
       map = await load();
       key = map.get(kid);
     }
     if (key === undefined)
-      throw new TokenError("unknown_key", `token is signed by unknown key "${kid}"`);
+      throw new TokenError("unknown_key", `token is signed by unknown key ${quoted(kid)}`);
     return key;
   };
 
@@ -226,7 +259,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       if (header.alg !== TOKEN_ALGORITHM) {
         throw new TokenError(
           "unsupported_algorithm",
-          `token algorithm "${String(header.alg)}" is not ${TOKEN_ALGORITHM}`,
+          `token algorithm ${quoted(String(header.alg))} is not ${TOKEN_ALGORITHM}`,
         );
       }
       if (typeof header.kid !== "string" || header.kid === "")
@@ -243,12 +276,12 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       if (payload.iss !== TOKEN_ISSUER)
         throw new TokenError(
           "wrong_issuer",
-          `token issuer "${payload.iss}" is not ${TOKEN_ISSUER}`,
+          `token issuer ${quoted(payload.iss)} is not ${TOKEN_ISSUER}`,
         );
       if (!isAudience(payload.aud) || payload.aud !== audience) {
         throw new TokenError(
           "wrong_audience",
-          `token is for audience "${payload.aud}", not "${audience}"`,
+          `token is for audience ${quoted(payload.aud)}, not "${audience}"`,
         );
       }
       const now = clock().getTime() / 1000;

@@ -135,4 +135,13 @@ describe("role checks", () => {
     expect(weak.code).toBe(Code.PERMISSION_DENIED);
     expect(weak.message).toBe('role "editor" may not create identities: it needs "owner" or above');
   });
+
+  it("repeats only the start of an oversized organization id it refuses", () => {
+    const editor = principal({ orgId: orgA, role: "editor" });
+    const huge = "o".repeat(100_000);
+    const other = failure(() => requireOrgRole(editor, huge, "viewer", "read"));
+    expect(other.code).toBe(Code.NOT_FOUND);
+    expect(other.message.length).toBeLessThan(200);
+    expect(other.metadata.org_id?.length).toBeLessThan(100);
+  });
 });

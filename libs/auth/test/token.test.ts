@@ -242,6 +242,70 @@ describe("key rotation", () => {
     expect(loads).toBe(1);
   });
 
+  it("stops verifying with a key its source no longer publishes once the cached keys are too old", async () => {
+    const retired = generateSigningKey();
+    const current = generateSigningKey();
+    let published: PublicTokenKey[] = [current, retired];
+    let now = new Date("2026-12-01T00:00:00Z");
+    const clock = () => now;
+    const verifier = createTokenVerifier({
+      keys: async () => published,
+      clock,
+      maximumKeyAgeMs: 60_000,
+    });
+    // Whoever holds the retired private key can mint tokens with any lifetime.
+    const forged = createTokenSigner(retired, clock).sign(member, "api", 3600).token;
+    expect((await verifier.verify(forged, "api")).keyId).toBe(retired.id);
+
+    published = [current];
+    now = new Date(now.getTime() + 59_000);
+    expect((await verifier.verify(forged, "api")).keyId).toBe(retired.id);
+    now = new Date(now.getTime() + 2_000);
+    expect(await refusal(verifier.verify(forged, "api"))).toBe("unknown_key");
+  });
+
+  it("keeps verifying with the cached keys while a refresh fails", async () => {
+    const key = generateSigningKey();
+    let fail = false;
+    let loads = 0;
+    let now = new Date("2026-12-01T00:00:00Z");
+    const clock = () => now;
+    const verifier = createTokenVerifier({
+      keys: async () => {
+        loads++;
+        if (fail) throw new Error("entitlement unavailable");
+        return [key];
+      },
+      clock,
+      maximumKeyAgeMs: 60_000,
+      minimumReloadIntervalMs: 5_000,
+    });
+    const { token } = createTokenSigner(key, clock).sign(member, "api", 3600);
+    await verifier.verify(token, "api");
+    fail = true;
+    now = new Date(now.getTime() + 61_000);
+    await expect(verifier.verify(token, "api")).resolves.toMatchObject({ keyId: key.id });
+    expect(loads).toBe(2);
+    // A failing source is not asked again on every call.
+    await verifier.verify(token, "api");
+    expect(loads).toBe(2);
+    fail = false;
+    now = new Date(now.getTime() + 5_000);
+    await verifier.verify(token, "api");
+    expect(loads).toBe(3);
+  });
+
+  it("repeats only the start of an oversized key id in its refusal", async () => {
+    const key = generateSigningKey();
+    const verifier = createTokenVerifier({ keys: staticKeySource([key]) });
+    const kid = "k".repeat(10_000);
+    const error = await verifier
+      .verify(forge(key, { alg: "EdDSA", kid }, { sub: "x" }), "api")
+      .catch((e: unknown) => e as TokenError);
+    expect((error as TokenError).reason).toBe("unknown_key");
+    expect((error as TokenError).message.length).toBeLessThan(200);
+  });
+
   it("tries the key source again after it failed", async () => {
     const key = generateSigningKey();
     let fail = true;

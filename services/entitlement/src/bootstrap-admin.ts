@@ -7,7 +7,7 @@ import { BOOTSTRAP_ADMINISTRATOR_NAME } from "./identities/identity.js";
 import { takeAdvisoryLock } from "./store/advisory-lock.js";
 import { findApiKeyCredential, insertApiKey } from "./store/api-key-store.js";
 import type { EntitlementDatabase } from "./store/entitlement-database.js";
-import { ensureAdministrator } from "./store/identity-store.js";
+import { ensureAdministrator, findIdentity } from "./store/identity-store.js";
 
 // Replicas starting together with the same key take turns.
 const BOOTSTRAP_LOCK = "tailor.entitlement.bootstrap_admin";
@@ -16,8 +16,9 @@ const BOOTSTRAP_LOCK = "tailor.entitlement.bootstrap_admin";
  * Makes sure the platform administrator "admin" exists and holds the API key
  * `credential` (TAILOR_BOOTSTRAP_ADMIN_KEY), storing only its hash. Running
  * it again with the same key changes nothing; a new key is added beside the
- * old ones. Throws BootstrapKeyConflictError when the key id is taken by a
- * different key.
+ * old ones. A key revoked through the API, or whose administrator was deleted,
+ * stays revoked. Throws BootstrapKeyConflictError when the key id is taken by
+ * a different key or by a key of another identity.
  */
 export async function ensureBootstrapAdministrator(
   db: Kysely<EntitlementDatabase>,
@@ -51,11 +52,19 @@ export async function ensureBootstrapAdministrator(
         { identityId: identity.id, apiKeyId: parsed.id },
         "added the bootstrap administrator's API key",
       );
-    } else if (
-      stored.key.identityId !== identity.id ||
-      !apiKeySecretMatches(parsed.secret, stored.secretHash)
-    ) {
+    } else if (!apiKeySecretMatches(parsed.secret, stored.secretHash)) {
       throw new BootstrapKeyConflictError(parsed.id);
+    } else if (stored.key.identityId !== identity.id) {
+      // The key of an administrator deleted through the API was revoked with
+      // it: start (so the platform is not down) but do not bring it back.
+      const holder = await findIdentity(trx, stored.key.identityId);
+      if (holder?.administrator !== true || holder.deletedAt === undefined) {
+        throw new BootstrapKeyConflictError(parsed.id);
+      }
+      options.logger.warn(
+        { apiKeyId: parsed.id },
+        "TAILOR_BOOTSTRAP_ADMIN_KEY belongs to a deleted administrator and stays revoked; set a new key to sign in as admin",
+      );
     } else if (stored.key.revokedAt !== undefined) {
       // A revoked key stays revoked: restarting must not undo an operator's revocation.
       options.logger.warn(

@@ -13,7 +13,11 @@ export interface EntitlementDependencies {
   readonly logger: Logger;
   /** Signs and verifies tokens with the keys stored in the schema. */
   readonly tokens: TokenKeyring;
-  /** Verifies the caller's `api` token with the service's own keys; UNAUTHENTICATED when missing or invalid. */
+  /**
+   * Verifies the caller's `api` token with the service's own keys and
+   * answers with its identity's current role; UNAUTHENTICATED when the token
+   * is missing or invalid or its identity was deleted.
+   */
   authenticate(ctx: Pick<HandlerContext, "metadata">): Promise<Principal>;
   /** Time source, injectable for tests. */
   now(): Date;

@@ -1,4 +1,3 @@
-import { authenticate } from "@tailor/auth";
 import type { Environment } from "@tailor/config";
 import { entitlementV1 } from "@tailor/proto";
 import type { ServiceDefinition } from "@tailor/service";
@@ -6,6 +5,7 @@ import { databaseOf, serviceInfo } from "@tailor/service";
 import { ensureBootstrapAdministrator } from "./bootstrap-admin.js";
 import { loadEntitlementConfig } from "./config.js";
 import type { EntitlementDependencies } from "./entitlement-dependencies.js";
+import { authenticateCaller } from "./handlers/authenticate-caller.js";
 import { createIdentityHandlers } from "./handlers/identity-handlers.js";
 import { createOrganizationHandlers } from "./handlers/organization-handlers.js";
 import { createPurchaseHandlers } from "./handlers/purchase-handlers.js";
@@ -51,7 +51,7 @@ export function createEntitlementService(
         bus: context.bus,
         logger: context.logger,
         tokens,
-        authenticate: (ctx) => authenticate(ctx, tokens, "api"),
+        authenticate: (ctx) => authenticateCaller(db, tokens, ctx),
         now,
       };
       context.grpc.add(entitlementV1.EntitlementService, {

@@ -18,7 +18,7 @@ import type { Identity } from "../identities/identity.js";
 import { isValidIdentityName } from "../identities/identity.js";
 import { OrganizationNotFoundError } from "../organizations/errors.js";
 import { InvalidFieldError } from "../requests/errors.js";
-import { requireUuid } from "../requests/request-fields.js";
+import { quoted, requireUuid } from "../requests/request-fields.js";
 import {
   findApiKey,
   insertApiKey,
@@ -106,7 +106,7 @@ export function createIdentityHandlers(deps: EntitlementDependencies): IdentityH
         if (!isValidIdentityName(name)) {
           throw new InvalidFieldError(
             "name",
-            `identity name "${request.name}" is invalid: use 1 to 128 letters, digits, '.', '_', '-' and '@'`,
+            `identity name ${quoted(request.name)} is invalid: use 1 to 128 letters, digits, '.', '_', '-' and '@'`,
           );
         }
         const role = roleFromProto(request.role);
@@ -225,7 +225,7 @@ export function createIdentityHandlers(deps: EntitlementDependencies): IdentityH
         if (!isApiKeyId(request.apiKeyId)) {
           throw new InvalidFieldError(
             "api_key_id",
-            `API key id "${request.apiKeyId}" is invalid: it is the 12 characters after "tlr_"`,
+            `API key id ${quoted(request.apiKeyId)} is invalid: it is the 12 characters after "tlr_"`,
           );
         }
         const key = await findApiKey(deps.db, request.apiKeyId);

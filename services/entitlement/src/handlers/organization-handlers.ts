@@ -10,7 +10,7 @@ import type { Organization } from "../organizations/organization.js";
 import { isValidOrganizationName } from "../organizations/organization.js";
 import { isValidSourceImageName } from "../purchases/purchase.js";
 import { InvalidFieldError } from "../requests/errors.js";
-import { requireUuid } from "../requests/request-fields.js";
+import { quoted, requireUuid } from "../requests/request-fields.js";
 import {
   findOrganization,
   findOrganizationByName,
@@ -42,6 +42,14 @@ export const DEFAULT_ORGANIZATION_PAGE_SIZE = 50;
 export const MAX_ORGANIZATION_PAGE_SIZE = 500;
 
 const MAX_DISPLAY_NAME_LENGTH = 200;
+
+/**
+ * Most source images one organization may customize: far more than a
+ * catalog holds, few enough that one request cannot write (and log) a
+ * request-sized list.
+ * @default 1000
+ */
+export const MAX_CUSTOMIZABLE_SOURCE_IMAGES = 1000;
 
 function pageToken(after: string): string {
   return Buffer.from(JSON.stringify({ after })).toString("base64url");
@@ -96,7 +104,7 @@ export function createOrganizationHandlers(deps: EntitlementDependencies): Organ
         if (!isValidOrganizationName(name)) {
           throw new InvalidFieldError(
             "name",
-            `organization name "${request.name}" is invalid: use 2 to 63 lowercase letters, digits and single dashes`,
+            `organization name ${quoted(request.name)} is invalid: use 2 to 63 lowercase letters, digits and single dashes`,
           );
         }
         const displayName = request.displayName.trim() === "" ? name : request.displayName.trim();
@@ -167,12 +175,18 @@ export function createOrganizationHandlers(deps: EntitlementDependencies): Organ
         const principal = await deps.authenticate(ctx);
         requireAdministrator(principal, "change an organization's custom assembly");
         const orgId = requireUuid("org_id", request.orgId, "organization");
+        if (request.customizableSourceImages.length > MAX_CUSTOMIZABLE_SOURCE_IMAGES) {
+          throw new InvalidFieldError(
+            "customizable_source_images",
+            `customizable_source_images lists ${request.customizableSourceImages.length} images; the limit is ${MAX_CUSTOMIZABLE_SOURCE_IMAGES}`,
+          );
+        }
         const requested = request.customizableSourceImages.map((image) => image.trim());
         requested.forEach((image, index) => {
           if (!isValidSourceImageName(image)) {
             throw new InvalidFieldError(
               `customizable_source_images[${index}]`,
-              `source image name "${image}" is invalid: use 1 to 128 lowercase letters, digits, '.', '_' and '-'`,
+              `source image name ${quoted(image)} is invalid: use 1 to 128 lowercase letters, digits, '.', '_' and '-'`,
             );
           }
         });

@@ -10,7 +10,7 @@ import {
   MAX_GRANT_REASON_LENGTH,
 } from "../purchases/purchase.js";
 import { InvalidFieldError } from "../requests/errors.js";
-import { requireUuid } from "../requests/request-fields.js";
+import { quoted, requireUuid } from "../requests/request-fields.js";
 import type { EntitlementDb } from "../store/entitlement-database.js";
 import { findOrganization } from "../store/organization-store.js";
 import {
@@ -42,7 +42,7 @@ function sourceImageOf(value: string): string {
   if (!isValidSourceImageName(name)) {
     throw new InvalidFieldError(
       "source_image",
-      `source image name "${value}" is invalid: use 1 to 128 lowercase letters, digits, '.', '_' and '-'`,
+      `source image name ${quoted(value)} is invalid: use 1 to 128 lowercase letters, digits, '.', '_' and '-'`,
     );
   }
   return name;
@@ -53,7 +53,7 @@ function packageNameOf(value: string): string {
   if (!isValidPackageName(name)) {
     throw new InvalidFieldError(
       "package_name",
-      `package name "${value}" is invalid: use letters, digits, '+', '.', '_' and '-'`,
+      `package name ${quoted(value)} is invalid: use letters, digits, '+', '.', '_' and '-'`,
     );
   }
   return name;

@@ -55,11 +55,15 @@ async function tokenSubjectOf(
   };
 }
 
-/** The identity an API key speaks for; InvalidApiKeyError when it may not mint tokens. */
+/**
+ * The identity an API key speaks for, and how many seconds the key has left
+ * when it expires (a token minted with it must not outlive it);
+ * InvalidApiKeyError when it may not mint tokens.
+ */
 async function subjectOfApiKey(
   deps: EntitlementDependencies,
   credential: string,
-): Promise<TokenSubject> {
+): Promise<{ subject: TokenSubject; remainingSeconds?: number }> {
   const parsed = parseApiKey(credential);
   if (parsed === undefined) throw new InvalidApiKeyError("malformed");
   const stored = await findApiKeyCredential(deps.db, parsed.id);
@@ -77,7 +81,13 @@ async function subjectOfApiKey(
   }
   const subject = await tokenSubjectOf(deps, identity);
   await touchApiKey(deps.db, stored.key.id, now);
-  return subject;
+  if (stored.key.expiresAt === undefined) return { subject };
+  // At least a second: the expiry check above passed, so the key is still valid now.
+  const remainingSeconds = Math.max(
+    1,
+    Math.floor((stored.key.expiresAt.getTime() - now.getTime()) / 1000),
+  );
+  return { subject, remainingSeconds };
 }
 
 /**
@@ -112,8 +122,9 @@ export function createTokenHandlers(deps: EntitlementDependencies): TokenHandler
         let subject: TokenSubject;
         let ttlSeconds: number;
         if (request.apiKey !== "") {
-          subject = await subjectOfApiKey(deps, request.apiKey);
-          ttlSeconds = tokenLifetimeSeconds(request.ttlSeconds);
+          const minted = await subjectOfApiKey(deps, request.apiKey);
+          subject = minted.subject;
+          ttlSeconds = tokenLifetimeSeconds(request.ttlSeconds, minted.remainingSeconds);
         } else {
           const exchange = await subjectOfBearer(deps, ctx);
           subject = exchange.subject;

@@ -1,15 +1,20 @@
+import { quoted, shortened } from "../requests/request-fields.js";
+
 /** No organization (visible to the caller) has the given id or name. */
 export class OrganizationNotFoundError extends Error {
   override readonly name = "OrganizationNotFoundError";
+  /** What the caller sent (its first 64 characters), the only thing the error repeats. */
+  readonly value: string;
   /**
    * @param field the request field that named it ("id", "name", "org_id")
-   * @param value what the caller sent, the only thing the message repeats
+   * @param value what the caller sent
    */
   constructor(
     readonly field: string,
-    readonly value: string,
+    value: string,
   ) {
-    super(`organization "${value}" not found`);
+    super(`organization ${quoted(value)} not found`);
+    this.value = shortened(value);
   }
 }
 
@@ -27,7 +32,7 @@ export class OrganizationNameTakenError extends Error {
 /** The page token of a listing was not produced by this service. */
 export class InvalidPageTokenError extends Error {
   override readonly name = "InvalidPageTokenError";
-  constructor(readonly token: string) {
-    super(`page token "${token}" is not valid: pass the next_token of the previous page`);
+  constructor(token: string) {
+    super(`page token ${quoted(token)} is not valid: pass the next_token of the previous page`);
   }
 }

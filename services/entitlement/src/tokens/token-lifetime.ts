@@ -20,7 +20,8 @@ export const RETIRED_KEY_VERIFICATION_SECONDS = MAX_TOKEN_TTL_SECONDS + 60;
 
 /**
  * The lifetime to mint: `requested` (0 = the default) capped at the maximum
- * and, for an exchanged token, at what is left of the original.
+ * and at `remainingSeconds`: what is left of the token it was exchanged for,
+ * or of the expiring API key it was minted with.
  */
 export function tokenLifetimeSeconds(requested: number, remainingSeconds?: number): number {
   const wanted = requested === 0 ? DEFAULT_TOKEN_TTL_SECONDS : requested;
