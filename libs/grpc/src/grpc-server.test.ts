@@ -75,6 +75,34 @@ describe("createGrpcServer", () => {
     expect(failure.message).not.toContain("organizations_name_key");
   });
 
+  it("still answers with the error when a handler puts a huge value in its message and details", async () => {
+    const huge = "x".repeat(200_000);
+    const { address } = await startServer(
+      cleanup,
+      entitlementImpl({
+        getOrganization: () => {
+          throw new TailorError(Code.INVALID_ARGUMENT, `bad id "${huge}"`, {
+            reason: "invalid_field",
+            field: "id",
+            metadata: { id: huge },
+          });
+        },
+      }),
+    );
+    const client = cleanup.client(
+      createGrpcClient(Entitlement, { address, defaultDeadlineMs: 5000 }),
+    );
+
+    // Unbounded, grpc-js drops the reply and the caller only sees its deadline pass.
+    const failure = await failureOf(client.getOrganization({ id: "x" }));
+    expect(failure.code).toBe(Code.INVALID_ARGUMENT);
+    expect(failure.field).toBe("id");
+    expect(failure.message.startsWith('bad id "xxx')).toBe(true);
+    expect(failure.message).toContain("(200009 characters)");
+    expect(failure.message.length).toBeLessThanOrEqual(4096);
+    expect(failure.metadata.id?.length).toBeLessThanOrEqual(512);
+  });
+
   it("ends a call at its deadline and aborts the handler's signal", async () => {
     let handlerAborted: Promise<unknown> = Promise.resolve();
     const { address } = await startServer(

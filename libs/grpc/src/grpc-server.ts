@@ -28,6 +28,8 @@ import { serverLoggingInterceptor, serverMetricsInterceptor } from "./server-int
 import {
   ERROR_DETAIL_TRAILER,
   encodeErrorDetail,
+  MAX_STATUS_MESSAGE_LENGTH,
+  shortened,
   TailorError,
   toWireError,
 } from "./tailor-error.js";
@@ -336,7 +338,7 @@ function toStatus(err: unknown): Partial<StatusObject> {
   }
   // OK with no response would leave the caller with a confusing "no message" error.
   const code = error.code === Code.OK ? Code.UNKNOWN : error.code;
-  return { code, details: error.message, metadata };
+  return { code, details: shortened(error.message, MAX_STATUS_MESSAGE_LENGTH), metadata };
 }
 
 function unimplemented(method: DescMethod): Partial<StatusObject> {

@@ -97,20 +97,48 @@ function isServiceError(err: unknown): err is ServiceErrorLike {
 
 /** Serialises reason, field and metadata, or returns undefined when there is nothing to send. */
 export function encodeErrorDetail(error: TailorError): Uint8Array | undefined {
+  const metadata = boundedMetadata(error.metadata);
   if (
     error.reason === undefined &&
     error.field === undefined &&
-    Object.keys(error.metadata).length === 0
+    Object.keys(metadata).length === 0
   ) {
     return undefined;
   }
   return toBinary(
     commonV1.ErrorDetailSchema,
     create(commonV1.ErrorDetailSchema, {
-      reason: error.reason ?? "",
-      field: error.field ?? "",
-      metadata: error.metadata,
+      reason: shortened(error.reason ?? "", MAX_DETAIL_VALUE_LENGTH),
+      field: shortened(error.field ?? "", MAX_DETAIL_VALUE_LENGTH),
+      metadata,
     }),
+  );
+}
+
+/**
+ * grpc-js drops a reply whose status message or trailers exceed its header
+ * limits (about 16 KiB), and the caller then sees DEADLINE_EXCEEDED instead
+ * of the error; so messages and details are bounded here, whatever a
+ * handler put in them.
+ */
+export const MAX_STATUS_MESSAGE_LENGTH = 4096;
+const MAX_DETAIL_VALUE_LENGTH = 512;
+const MAX_DETAIL_ENTRIES = 32;
+
+/** `text` cut to `limit` characters, saying how long it was. */
+export function shortened(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  const marker = `… (${text.length} characters)`;
+  return `${text.slice(0, Math.max(0, limit - marker.length))}${marker}`;
+}
+
+function boundedMetadata(metadata: Readonly<Record<string, string>>): Record<string, string> {
+  const entries = Object.entries(metadata).slice(0, MAX_DETAIL_ENTRIES);
+  return Object.fromEntries(
+    entries.map(([key, value]) => [
+      shortened(key, MAX_DETAIL_VALUE_LENGTH),
+      shortened(value, MAX_DETAIL_VALUE_LENGTH),
+    ]),
   );
 }
 

@@ -17,7 +17,17 @@ export function entitlementImpl(
   overrides: Partial<ServiceImpl<typeof Entitlement>> = {},
 ): ServiceImpl<typeof Entitlement> {
   const createdAt = timestampFromDate(new Date("2024-05-01T12:00:00Z"));
+  // Methods the tests do not exercise answer UNIMPLEMENTED.
+  const unimplemented = Object.fromEntries(
+    Entitlement.methods.map((method) => [
+      method.localName,
+      () => {
+        throw new TailorError(Code.UNIMPLEMENTED, `${method.name} is not part of this fixture`);
+      },
+    ]),
+  ) as unknown as ServiceImpl<typeof Entitlement>;
   return {
+    ...unimplemented,
     getServiceInfo: () => ({ info: { name: "entitlement", version: "1.2.3", instance: "test-1" } }),
     createOrganization: (request) => {
       if (request.name === "taken") {
