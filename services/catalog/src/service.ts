@@ -7,11 +7,11 @@ import type { Environment } from "@tailor/config";
 import { catalogV1, entitlementV1 } from "@tailor/proto";
 import type { ServiceDefinition } from "@tailor/service";
 import { databaseOf, serviceInfo } from "@tailor/service";
+import { startBackgroundWork } from "./background-work.js";
 import type { CatalogDependencies } from "./catalog-dependencies.js";
 import { loadCatalogConfig } from "./config.js";
 import { createImageHandlers } from "./handlers/image-handlers.js";
 import { createPackageHandlers } from "./handlers/package-handlers.js";
-import { startBackgroundWork } from "./background-work.js";
 import type { CatalogDatabase } from "./store/catalog-database.js";
 import { migrations } from "./store/migrations/index.js";
 
