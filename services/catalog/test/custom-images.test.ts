@@ -81,6 +81,7 @@ describe("custom images", () => {
       sourceImage: "python",
       revision: 1,
       author: "Member editor",
+      authorSubject: "member-editor",
       comment: "first cut",
       overlay: { packages: ["curl"], environment: { APP_MODE: "dev" } },
     });
@@ -110,7 +111,11 @@ describe("custom images", () => {
       },
       admin,
     );
-    expect(third.customImage).toMatchObject({ revision: 3, author: "Ada Admin" });
+    expect(third.customImage).toMatchObject({
+      revision: 3,
+      author: "Ada Admin",
+      authorSubject: "admin-1",
+    });
     // gid 0 means "the uid's number", stored resolved.
     expect(third.customImage?.overlay?.accounts?.users[0]).toMatchObject({
       username: "app",
@@ -197,7 +202,10 @@ describe("custom images", () => {
       author: "Member editor",
     });
     expect(first?.occurredAt).toBeDefined();
-    expect(published.find((e) => e.event.revision === 3)?.event.author).toBe("Ada Admin");
+    expect(published.find((e) => e.event.revision === 3)?.event).toMatchObject({
+      author: "Ada Admin",
+      authorSubject: "admin-1",
+    });
     // Nothing is left waiting in the outbox.
     expect(await catalog.db.selectFrom("image_event_outbox").selectAll().execute()).toEqual([]);
   });

@@ -75,6 +75,7 @@ export async function enqueueCustomImageUpdated(
     revision: image.revision,
     sourceImage: image.sourceImage,
     author: image.author.name,
+    authorSubject: image.author.subject,
     occurredAt: timestampFromDate(image.createdAt),
   });
   await enqueue(

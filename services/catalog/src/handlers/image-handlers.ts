@@ -467,6 +467,7 @@ function customImageMessage(image: CustomImage) {
       keys: overlay.keys.map((k) => ({ ...k })),
     },
     author: image.author.name,
+    authorSubject: image.author.subject,
     createdAt: timestampFromDate(image.createdAt),
     imageCreatedAt: timestampFromDate(image.imageCreatedAt),
     comment: image.comment,
