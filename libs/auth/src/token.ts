@@ -131,8 +131,9 @@ export interface TokenVerifierOptions {
   readonly clock?: () => Date;
   /**
    * A token signed by a key not yet known triggers a reload of the keys
-   * (rotation), at most this often, so forged `kid`s cannot flood the source.
-   * @default 5000
+   * (rotation), at most this often, so forged `kid`s cannot flood the source
+   * while a real rotation is picked up within about a second.
+   * @default 1000
    */
   readonly minimumReloadIntervalMs?: number;
   /**
@@ -183,7 +184,7 @@ function parsePayload(value: unknown): Payload {
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const clock = options.clock ?? (() => new Date());
-  const minimumReloadIntervalMs = options.minimumReloadIntervalMs ?? 5000;
+  const minimumReloadIntervalMs = options.minimumReloadIntervalMs ?? 1000;
   const maximumKeyAgeMs = options.maximumKeyAgeMs ?? 300_000;
   let keys: Map<string, KeyObject> | undefined;
   let loading: Promise<Map<string, KeyObject>> | undefined;
