@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { BlobDigest } from "./blob-digest.js";
 import { digestHex } from "./blob-digest.js";
-import type { BlobInfo, PutOptions } from "./blob-store.js";
+import type { BlobInfo, BlobStore, PutOptions } from "./blob-store.js";
 import { BlobDigestMismatchError, BlobError, BlobSizeMismatchError } from "./errors.js";
 
 /** Bytes to put: in memory, an async iterable, a web stream or a Node.js stream. */
@@ -131,4 +131,37 @@ function isWebStream(source: BlobSource): source is ReadableStream<Uint8Array> {
 
 function isNodeStream(source: BlobSource): source is NodeJS.ReadableStream {
   return typeof (source as NodeJS.ReadableStream).pipe === "function";
+}
+
+/**
+ * The put every store shares: a blob already stored under `expectedDigest` is
+ * answered without reading the source (which is discarded); otherwise `write`
+ * stores what the ingest yields, and a failure that is not the caller's
+ * (digest or size mismatch, abort) becomes a BlobError naming the store.
+ */
+export async function putBlob(
+  store: Pick<BlobStore, "stat" | "description">,
+  source: BlobSource,
+  options: PutOptions,
+  write: (ingest: BlobIngest) => Promise<BlobInfo>,
+): Promise<BlobInfo> {
+  const ingest = new BlobIngest(source, options);
+  if (options.expectedDigest !== undefined) {
+    const existing = await store.stat(options.expectedDigest);
+    if (existing !== undefined) {
+      if (options.expectedSize !== undefined && options.expectedSize !== existing.size)
+        throw new BlobSizeMismatchError(options.expectedSize, existing.size);
+      await discardBlobSource(source);
+      return existing;
+    }
+  }
+  try {
+    return await write(ingest);
+  } catch (error) {
+    if (ingest.passesThrough(error)) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new BlobError(`cannot store a blob in ${store.description}: ${reason}`, {
+      cause: error,
+    });
+  }
 }

@@ -15,11 +15,11 @@ import {
 } from "nats";
 import type { BlobDigest } from "./blob-digest.js";
 import { digestHex } from "./blob-digest.js";
-import type { BlobSource } from "./blob-source.js";
-import { BlobIngest, discardBlobSource } from "./blob-source.js";
+import type { BlobIngest, BlobSource } from "./blob-source.js";
+import { putBlob } from "./blob-source.js";
 import type { BlobInfo, BlobRange, BlobStore, GetOptions, PutOptions } from "./blob-store.js";
 import { resolveBlobRange } from "./blob-store.js";
-import { BlobError, BlobNotFoundError, BlobSizeMismatchError } from "./errors.js";
+import { BlobError, BlobNotFoundError } from "./errors.js";
 
 /** Options of {@link createNatsBlobStore}. */
 export interface NatsBlobStoreOptions {
@@ -136,25 +136,8 @@ class NatsBlobStore implements BlobStore {
     this.description = `nats object store ${bucket}`;
   }
 
-  async put(source: BlobSource, options: PutOptions = {}): Promise<BlobInfo> {
-    const ingest = new BlobIngest(source, options);
-    if (options.expectedDigest !== undefined) {
-      const existing = await this.stat(options.expectedDigest);
-      if (existing !== undefined) {
-        if (options.expectedSize !== undefined && options.expectedSize !== existing.size)
-          throw new BlobSizeMismatchError(options.expectedSize, existing.size);
-        await discardBlobSource(source);
-        return existing;
-      }
-    }
-    try {
-      return await this.#write(ingest);
-    } catch (error) {
-      if (ingest.passesThrough(error)) throw error;
-      throw new BlobError(`cannot store a blob in ${this.description}: ${describe(error)}`, {
-        cause: error,
-      });
-    }
+  put(source: BlobSource, options: PutOptions = {}): Promise<BlobInfo> {
+    return putBlob(this, source, options, (ingest) => this.#write(ingest));
   }
 
   async #write(ingest: BlobIngest): Promise<BlobInfo> {

@@ -4,6 +4,7 @@ import type { Bus } from "@tailor/bus";
 import type { Kysely } from "@tailor/db";
 import type { HandlerContext } from "@tailor/grpc";
 import type { Logger } from "@tailor/log";
+import type { OutboxRelay } from "@tailor/outbox";
 import type { entitlementV1 } from "@tailor/proto";
 import type { ServiceClient } from "@tailor/service";
 import type { CatalogConfig } from "./config.js";
@@ -16,6 +17,8 @@ export interface CatalogDependencies {
   readonly blobs: BlobStore;
   readonly logger: Logger;
   readonly config: CatalogConfig;
+  /** Publishes the events waiting in the catalog's outbox (`event_outbox`). */
+  readonly events: OutboxRelay;
   /** The entitlement service; calls made for a caller forward its token (see `callerMetadata`). */
   readonly entitlement: ServiceClient<typeof entitlementV1.EntitlementService>;
   /** Verifies the caller's `api` token; UNAUTHENTICATED when missing or invalid. */

@@ -4,6 +4,7 @@ import { authenticate, bearerToken, createTokenVerifier } from "@tailor/auth";
 import type { BlobStore } from "@tailor/blob";
 import { openBlobStore } from "@tailor/blob";
 import type { Environment } from "@tailor/config";
+import { createOutboxRelay } from "@tailor/outbox";
 import { catalogV1, entitlementV1 } from "@tailor/proto";
 import type { ServiceDefinition } from "@tailor/service";
 import { databaseOf, serviceInfo } from "@tailor/service";
@@ -57,12 +58,14 @@ export function createCatalogService(options: CatalogServiceOptions = {}): Servi
           natsUrl: context.config.natsUrl ?? "nats://127.0.0.1:4222",
           logger: context.logger,
         }));
+      const db = databaseOf<CatalogDatabase>(context);
       const deps: CatalogDependencies = {
-        db: databaseOf<CatalogDatabase>(context),
+        db,
         bus: context.bus,
         blobs,
         logger: context.logger,
         config,
+        events: createOutboxRelay({ db, bus: context.bus, logger: context.logger }),
         entitlement,
         authenticate: (ctx) => authenticate(ctx, verifier, "api"),
         callerMetadata(ctx) {

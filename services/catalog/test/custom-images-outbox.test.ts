@@ -3,14 +3,16 @@
 // a later flush publishes it under the same message id.
 import { readFileSync } from "node:fs";
 import { connectBus, events, streamName } from "@tailor/bus";
+import { createOutboxRelay } from "@tailor/outbox";
 import { testLogger, waitFor } from "@tailor/testing";
 import { connect } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createImageEventRelay, enqueueCustomImageUpdated } from "../src/events/image-events.js";
+import { enqueueCustomImageUpdated } from "../src/events/image-events.js";
 import type { RunningCatalog } from "./support/start-catalog.js";
 import { startCatalog } from "./support/start-catalog.js";
+import { readEvents } from "./support/stored-events.js";
 import type { FakeEntitlement } from "./support-images.js";
-import { readEvents, startFakeEntitlement } from "./support-images.js";
+import { startFakeEntitlement } from "./support-images.js";
 
 const ORG = "9a1f3a52-5d0e-4a51-9d7e-7a0c4c1f0c01";
 const pythonYaml = readFileSync(
@@ -61,7 +63,7 @@ describe("the image event outbox", () => {
       editor,
     );
     expect(updated.customImage?.revision).toBe(2);
-    const pending = await catalog.db.selectFrom("image_event_outbox").selectAll().execute();
+    const pending = await catalog.db.selectFrom("event_outbox").selectAll().execute();
     expect(pending.map((row) => row.msg_id)).toEqual([`custom-image.updated:${ORG}:api:2`]);
     expect(pending[0]?.attempts).toBeGreaterThan(0);
     expect(pending[0]?.last_error).toContain("custom-image.updated");
@@ -88,7 +90,7 @@ describe("the image event outbox", () => {
       `custom-image.updated:${ORG}:api:3`,
     ]);
     expect(published[0]?.event).toMatchObject({ revision: 2, author: "Member editor" });
-    expect(await catalog.db.selectFrom("image_event_outbox").selectAll().execute()).toEqual([]);
+    expect(await catalog.db.selectFrom("event_outbox").selectAll().execute()).toEqual([]);
   }, 30_000);
 
   it("a running relay publishes what is left in the outbox, once", async () => {
@@ -122,12 +124,12 @@ describe("the image event outbox", () => {
       logger: testLogger(),
       namespace: catalog.nats.namespace,
     });
-    const relay = createImageEventRelay({ db: catalog.db, bus, logger: testLogger() });
+    const relay = createOutboxRelay({ db: catalog.db, bus, logger: testLogger() });
     const running = relay.start(50);
     try {
       await waitFor(
         async () =>
-          (await catalog.db.selectFrom("image_event_outbox").selectAll().execute()).length === 0,
+          (await catalog.db.selectFrom("event_outbox").selectAll().execute()).length === 0,
         { timeoutMs: 5000, message: "the relay did not empty the outbox" },
       );
     } finally {

@@ -6,8 +6,9 @@ import { Code } from "@tailor/grpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningCatalog } from "./support/start-catalog.js";
 import { startCatalog } from "./support/start-catalog.js";
+import { readEvents } from "./support/stored-events.js";
 import type { FakeEntitlement } from "./support-images.js";
-import { readEvents, rejectionOf, startFakeEntitlement } from "./support-images.js";
+import { rejectionOf, startFakeEntitlement } from "./support-images.js";
 
 const pythonYaml = readFileSync(
   new URL("../src/source-images/testdata/python-wolfi.yaml", import.meta.url),
@@ -207,7 +208,7 @@ describe("custom images", () => {
       authorSubject: "admin-1",
     });
     // Nothing is left waiting in the outbox.
-    expect(await catalog.db.selectFrom("image_event_outbox").selectAll().execute()).toEqual([]);
+    expect(await catalog.db.selectFrom("event_outbox").selectAll().execute()).toEqual([]);
   });
 
   it("lists an organization's custom images at their latest revision, by name", async () => {

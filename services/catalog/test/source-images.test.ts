@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildPackage, createTestSigningKey } from "./support/apk-repositories.js";
 import type { RunningCatalog } from "./support/start-catalog.js";
 import { startCatalog } from "./support/start-catalog.js";
-import { readEvents, rejectionOf } from "./support-images.js";
+import { readEvents } from "./support/stored-events.js";
+import { rejectionOf } from "./support-images.js";
 
 const testdata = (name: string) =>
   readFileSync(new URL(`../src/source-images/testdata/${name}`, import.meta.url), "utf8");

@@ -556,10 +556,7 @@ describe("package events when NATS refuses them", () => {
       await manager.streams.delete(streamName(catalog.nats.namespace, "EVENTS"));
       const synced = await catalog.client.syncRepository({ name: "outbox" }, catalog.admin);
       expect(synced.sync?.arches[0]).toMatchObject({ added: 2 });
-      const waiting = await catalog.db
-        .selectFrom("package_event_outbox")
-        .select("msg_id")
-        .execute();
+      const waiting = await catalog.db.selectFrom("event_outbox").select("msg_id").execute();
       expect(waiting).toHaveLength(2);
 
       const bus = await connectBus({
@@ -576,9 +573,7 @@ describe("package events when NATS refuses them", () => {
       expect(
         (await readPackageEvents(catalog.nats)).map((stored) => stored.event.name).sort(),
       ).toEqual(["a", "b"]);
-      expect(
-        await catalog.db.selectFrom("package_event_outbox").select("msg_id").execute(),
-      ).toEqual([]);
+      expect(await catalog.db.selectFrom("event_outbox").select("msg_id").execute()).toEqual([]);
     } finally {
       await connection.close();
       await catalog.stop();

@@ -3,6 +3,7 @@ import type { Bus } from "@tailor/bus";
 import type { Kysely } from "@tailor/db";
 import type { HandlerContext } from "@tailor/grpc";
 import type { Logger } from "@tailor/log";
+import type { OutboxRelay } from "@tailor/outbox";
 import type { EntitlementDatabase } from "./store/entitlement-database.js";
 import type { TokenKeyring } from "./tokens/token-keyring.js";
 
@@ -11,6 +12,8 @@ export interface EntitlementDependencies {
   readonly db: Kysely<EntitlementDatabase>;
   readonly bus: Bus;
   readonly logger: Logger;
+  /** Publishes the events waiting in the service's outbox (`event_outbox`). */
+  readonly events: OutboxRelay;
   /** Signs and verifies tokens with the keys stored in the schema. */
   readonly tokens: TokenKeyring;
   /**

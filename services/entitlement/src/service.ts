@@ -1,4 +1,5 @@
 import type { Environment } from "@tailor/config";
+import { createOutboxRelay } from "@tailor/outbox";
 import { entitlementV1 } from "@tailor/proto";
 import type { ServiceDefinition } from "@tailor/service";
 import { databaseOf, serviceInfo } from "@tailor/service";
@@ -13,6 +14,9 @@ import { createTokenHandlers } from "./handlers/token-handlers.js";
 import type { EntitlementDatabase } from "./store/entitlement-database.js";
 import { migrations } from "./store/migrations/index.js";
 import { createTokenKeyring } from "./tokens/token-keyring.js";
+
+/** How often events a failed publish left in the outbox are retried. */
+const OUTBOX_RETRY_MS = 30_000;
 
 /** What tests and the all-in-one launcher may supply instead of the defaults. */
 export interface EntitlementServiceOptions {
@@ -50,6 +54,7 @@ export function createEntitlementService(
         db,
         bus: context.bus,
         logger: context.logger,
+        events: createOutboxRelay({ db, bus: context.bus, logger: context.logger }),
         tokens,
         authenticate: (ctx) => authenticateCaller(db, tokens, ctx),
         now,
@@ -61,7 +66,12 @@ export function createEntitlementService(
         ...createIdentityHandlers(deps),
         ...createTokenHandlers(deps),
       });
-      return {};
+      const outbox = deps.events.start(OUTBOX_RETRY_MS);
+      return {
+        async stop() {
+          await outbox.stop();
+        },
+      };
     },
   };
 }

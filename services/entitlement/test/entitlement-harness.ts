@@ -7,8 +7,14 @@ import type { Database } from "@tailor/db";
 import type { CallOptions, Client } from "@tailor/grpc";
 import { TailorError } from "@tailor/grpc";
 import { entitlementV1 } from "@tailor/proto";
-import type { TestNats, TestService } from "@tailor/testing";
-import { startTestService, testLogger, testPlatformConfig } from "@tailor/testing";
+import type { TestDatabase, TestNats, TestService } from "@tailor/testing";
+import {
+  createTestDatabase,
+  createTestNats,
+  startTestService,
+  testLogger,
+  testPlatformConfig,
+} from "@tailor/testing";
 import { expect } from "vitest";
 import { createEntitlementService } from "../src/index.js";
 
@@ -116,4 +122,57 @@ export async function failureOf(promise: Promise<unknown>): Promise<TailorError>
   );
   expect(error, "the call should have failed").toBeInstanceOf(TailorError);
   return error as TailorError;
+}
+
+/** The service on fresh Postgres and NATS, signed in as its administrator, with organization "acme". */
+export interface StartedWithOrganization {
+  readonly nats: TestNats;
+  readonly pg: TestDatabase;
+  readonly running: RunningEntitlement;
+  readonly client: EntitlementClient;
+  /** The administrator's `api` token. */
+  readonly adminToken: string;
+  /** Call options carrying {@link adminToken}. */
+  readonly admin: CallOptions;
+  /** Id of organization "acme". */
+  readonly orgId: string;
+  /** Stops the service, drops the database and the NATS namespace. */
+  stop(): Promise<void>;
+}
+
+/** The setup most entitlement test files share: see {@link StartedWithOrganization}. */
+export async function startWithOrganization(
+  options: { clock?: TestClock; displayName?: string } = {},
+): Promise<StartedWithOrganization> {
+  const nats = await createTestNats();
+  const pg = await createTestDatabase();
+  const running = await startEntitlement({
+    database: pg.database,
+    nats,
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+  });
+  const client = running.client;
+  const adminToken = await tokenFor(client, running.adminKey);
+  const admin = as(adminToken);
+  const created = await client.createOrganization(
+    {
+      name: "acme",
+      ...(options.displayName === undefined ? {} : { displayName: options.displayName }),
+    },
+    admin,
+  );
+  return {
+    nats,
+    pg,
+    running,
+    client,
+    adminToken,
+    admin,
+    orgId: created.organization?.id ?? "",
+    async stop() {
+      await running.stop();
+      await pg.cleanup();
+      await nats.cleanup();
+    },
+  };
 }

@@ -5,32 +5,27 @@ import { toJsonString } from "@bufbuild/protobuf";
 import type { CallOptions } from "@tailor/grpc";
 import { Code } from "@tailor/grpc";
 import { entitlementV1 } from "@tailor/proto";
-import type { TestDatabase, TestNats } from "@tailor/testing";
-import { createTestDatabase, createTestNats } from "@tailor/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EntitlementDatabase } from "../src/store/entitlement-database.js";
 import type {
   EntitlementClient,
   Member,
-  RunningEntitlement,
+  StartedWithOrganization,
   TestClock,
 } from "./entitlement-harness.js";
 import {
-  as,
   createMember,
   createTestClock,
   failureOf,
-  startEntitlement,
+  startWithOrganization,
   tokenFor,
 } from "./entitlement-harness.js";
 
 const { OWNER, EDITOR, VIEWER } = entitlementV1.Role;
 
 describe("identities and API keys", () => {
-  let nats: TestNats;
-  let pg: TestDatabase;
+  let started: StartedWithOrganization;
   let clock: TestClock;
-  let running: RunningEntitlement;
   let client: EntitlementClient;
   let admin: CallOptions;
   let orgId: string;
@@ -39,22 +34,16 @@ describe("identities and API keys", () => {
   let viewer: Member;
 
   beforeAll(async () => {
-    nats = await createTestNats();
-    pg = await createTestDatabase();
     clock = createTestClock();
-    running = await startEntitlement({ database: pg.database, nats, clock });
-    client = running.client;
-    admin = as(await tokenFor(client, running.adminKey));
-    orgId = (await client.createOrganization({ name: "acme" }, admin)).organization?.id ?? "";
+    started = await startWithOrganization({ clock });
+    ({ client, admin, orgId } = started);
     owner = await createMember(client, admin, orgId, "olivia", OWNER);
     editor = await createMember(client, admin, orgId, "eddie", EDITOR);
     viewer = await createMember(client, admin, orgId, "vic", VIEWER);
   });
 
   afterAll(async () => {
-    await running?.stop();
-    await pg?.cleanup();
-    await nats?.cleanup();
+    await started?.stop();
   });
 
   it("lets owners create identities with any role, and refuses editors and viewers", async () => {
@@ -159,7 +148,7 @@ describe("identities and API keys", () => {
     const listedJson = toJsonString(entitlementV1.ListApiKeysResponseSchema, listed);
     expect(listedJson).not.toContain(created.secret.slice(-43));
 
-    const db = pg.database.forSchema<EntitlementDatabase>("entitlement");
+    const db = started.pg.database.forSchema<EntitlementDatabase>("entitlement");
     const row = await db
       .selectFrom("api_keys")
       .selectAll()

@@ -4,16 +4,12 @@ import { randomUUID } from "node:crypto";
 import type { CallOptions } from "@tailor/grpc";
 import { Code } from "@tailor/grpc";
 import { entitlementV1 } from "@tailor/proto";
-import type { TestDatabase, TestNats } from "@tailor/testing";
-import { createTestDatabase, createTestNats } from "@tailor/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { EntitlementClient, Member, RunningEntitlement } from "./entitlement-harness.js";
-import { as, createMember, failureOf, startEntitlement, tokenFor } from "./entitlement-harness.js";
+import type { EntitlementClient, Member, StartedWithOrganization } from "./entitlement-harness.js";
+import { createMember, failureOf, startWithOrganization } from "./entitlement-harness.js";
 
 describe("organizations and what they may use", () => {
-  let nats: TestNats;
-  let pg: TestDatabase;
-  let running: RunningEntitlement;
+  let started: StartedWithOrganization;
   let client: EntitlementClient;
   let admin: CallOptions;
   let orgId: string;
@@ -22,25 +18,15 @@ describe("organizations and what they may use", () => {
   let viewer: Member;
 
   beforeAll(async () => {
-    nats = await createTestNats();
-    pg = await createTestDatabase();
-    running = await startEntitlement({ database: pg.database, nats });
-    client = running.client;
-    admin = as(await tokenFor(client, running.adminKey));
-    const created = await client.createOrganization(
-      { name: "acme", displayName: "ACME Corp" },
-      admin,
-    );
-    orgId = created.organization?.id ?? "";
+    started = await startWithOrganization({ displayName: "ACME Corp" });
+    ({ client, admin, orgId } = started);
     owner = await createMember(client, admin, orgId, "olivia", entitlementV1.Role.OWNER);
     editor = await createMember(client, admin, orgId, "eddie", entitlementV1.Role.EDITOR);
     viewer = await createMember(client, admin, orgId, "vic", entitlementV1.Role.VIEWER);
   });
 
   afterAll(async () => {
-    await running?.stop();
-    await pg?.cleanup();
-    await nats?.cleanup();
+    await started?.stop();
   });
 
   it("lets only administrators create organizations", async () => {

@@ -11,13 +11,18 @@ import type { TestDatabase, TestNats } from "@tailor/testing";
 import { createTestDatabase, createTestNats, testPlatformConfig } from "@tailor/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EntitlementDatabase } from "../src/store/entitlement-database.js";
-import type { EntitlementClient, RunningEntitlement, TestClock } from "./entitlement-harness.js";
+import type {
+  EntitlementClient,
+  StartedWithOrganization,
+  TestClock,
+} from "./entitlement-harness.js";
 import {
   as,
   createMember,
   createTestClock,
   failureOf,
   startEntitlement,
+  startWithOrganization,
   tokenFor,
 } from "./entitlement-harness.js";
 
@@ -26,28 +31,20 @@ const { API } = entitlementV1.Audience;
 const DAY_SECONDS = 24 * 60 * 60;
 
 describe("security review regressions", () => {
-  let nats: TestNats;
-  let pg: TestDatabase;
+  let started: StartedWithOrganization;
   let clock: TestClock;
-  let running: RunningEntitlement;
   let client: EntitlementClient;
   let admin: CallOptions;
   let orgId: string;
 
   beforeAll(async () => {
-    nats = await createTestNats();
-    pg = await createTestDatabase();
     clock = createTestClock();
-    running = await startEntitlement({ database: pg.database, nats, clock });
-    client = running.client;
-    admin = as(await tokenFor(client, running.adminKey));
-    orgId = (await client.createOrganization({ name: "acme" }, admin)).organization?.id ?? "";
+    started = await startWithOrganization({ clock });
+    ({ client, admin, orgId } = started);
   });
 
   afterAll(async () => {
-    await running?.stop();
-    await pg?.cleanup();
-    await nats?.cleanup();
+    await started?.stop();
   });
 
   it("stops a deleted owner's unexpired token from planting a new identity or key", async () => {
@@ -195,7 +192,7 @@ describe("security review regressions", () => {
     // makes every call depend on a live identity.
     const { keys } = await client.getTokenKeys({});
     expect(keys[0]?.id).toBeDefined();
-    const row = await pg.database
+    const row = await started.pg.database
       .forSchema<EntitlementDatabase>("entitlement")
       .selectFrom("token_signing_keys")
       .selectAll()

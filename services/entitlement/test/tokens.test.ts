@@ -26,7 +26,7 @@ import { createTokenKeyring } from "../src/tokens/token-keyring.js";
 import type {
   EntitlementClient,
   Member,
-  RunningEntitlement,
+  StartedWithOrganization,
   TestClock,
 } from "./entitlement-harness.js";
 import {
@@ -35,6 +35,7 @@ import {
   createTestClock,
   failureOf,
   startEntitlement,
+  startWithOrganization,
   tokenFor,
 } from "./entitlement-harness.js";
 
@@ -45,36 +46,26 @@ function lifetimeOf(response: entitlementV1.IssueTokenResponse): number {
 }
 
 describe("tokens", () => {
-  let nats: TestNats;
-  let pg: TestDatabase;
+  let started: StartedWithOrganization;
   let clock: TestClock;
-  let running: RunningEntitlement;
   let client: EntitlementClient;
-  let adminToken: string;
   let admin: CallOptions;
   let orgId: string;
   let owner: Member;
 
   beforeAll(async () => {
-    nats = await createTestNats();
-    pg = await createTestDatabase();
     clock = createTestClock();
-    running = await startEntitlement({ database: pg.database, nats, clock });
-    client = running.client;
-    adminToken = await tokenFor(client, running.adminKey);
-    admin = as(adminToken);
-    orgId = (await client.createOrganization({ name: "acme" }, admin)).organization?.id ?? "";
+    started = await startWithOrganization({ clock });
+    ({ client, admin, orgId } = started);
     owner = await createMember(client, admin, orgId, "olivia", entitlementV1.Role.OWNER);
   });
 
   afterAll(async () => {
-    await running?.stop();
-    await pg?.cleanup();
-    await nats?.cleanup();
+    await started?.stop();
   });
 
   it("turns the bootstrap administrator key into an administrator's api token", async () => {
-    const issued = await client.issueToken({ apiKey: running.adminKey, audience: API });
+    const issued = await client.issueToken({ apiKey: started.running.adminKey, audience: API });
     expect(issued.claims).toMatchObject({
       subjectName: "admin",
       administrator: true,

@@ -19,17 +19,12 @@ import {
   CustomImageNotFoundError,
   CustomizationNotAllowedError,
   OrganizationNotFoundError,
-  RevisionConflictError,
 } from "../custom-images/errors.js";
 import type { OverlayContext } from "../custom-images/overlay-validation.js";
 import { assertValidOverlay } from "../custom-images/overlay-validation.js";
 import type { EndOfLifeRules } from "../end-of-life/end-of-life-rule.js";
 import { isEndOfLife } from "../end-of-life/end-of-life-rule.js";
-import {
-  createImageEventRelay,
-  enqueueCustomImageUpdated,
-  enqueueSourceImageUpdated,
-} from "../events/image-events.js";
+import { enqueueCustomImageUpdated, enqueueSourceImageUpdated } from "../events/image-events.js";
 import { SourceImageNotFoundError } from "../source-images/errors.js";
 import { InvalidFieldsError } from "../source-images/field-problem.js";
 import { chooseMainPackage, newestSupportedVersion } from "../source-images/main-package.js";
@@ -54,6 +49,7 @@ import {
   lockSourceImage,
   updateSourceImage,
 } from "../store/source-image-store.js";
+import { withStatus } from "./to-status.js";
 
 type CatalogImpl = ServiceImpl<typeof catalogV1.CatalogService>;
 
@@ -73,7 +69,6 @@ export type ImageHandlers = Pick<
 /** gRPC handlers of the image half of tailor.catalog.v1.CatalogService. */
 export function createImageHandlers(deps: CatalogDependencies): ImageHandlers {
   const { db } = deps;
-  const relay = createImageEventRelay({ db, bus: deps.bus, logger: deps.logger });
 
   /** "Versions follow the source image's main package": its newest version no end-of-life rule covers. */
   async function mainPackageVersion(name: string, rules?: EndOfLifeRules): Promise<string> {
@@ -179,7 +174,7 @@ export function createImageHandlers(deps: CatalogDependencies): ImageHandlers {
 
   return {
     putSourceImage: (request, ctx) =>
-      mapErrors(async () => {
+      withStatus(async () => {
         const principal = await deps.authenticate(ctx);
         requireAdministrator(principal, "define source images");
         const name = request.name.trim();
@@ -230,12 +225,12 @@ export function createImageHandlers(deps: CatalogDependencies): ImageHandlers {
           await enqueueSourceImageUpdated(trx, updated, version);
           return { image: updated, changed: true };
         });
-        if (changed) await relay.flushAfterCommit();
+        if (changed) await deps.events.flushAfterCommit();
         return { sourceImage: sourceImageMessage(image, version), changed };
       }),
 
     getSourceImage: (request, ctx) =>
-      mapErrors(async () => {
+      withStatus(async () => {
         await deps.authenticate(ctx);
         const image = await requireSourceImage(request.name.trim(), "name");
         return {
@@ -244,7 +239,7 @@ export function createImageHandlers(deps: CatalogDependencies): ImageHandlers {
       }),
 
     listSourceImages: (_request, ctx) =>
-      mapErrors(async () => {
+      withStatus(async () => {
         await deps.authenticate(ctx);
         const images = await listSourceImages(db);
         const rules = await loadEndOfLifeRules(db);
@@ -258,7 +253,7 @@ export function createImageHandlers(deps: CatalogDependencies): ImageHandlers {
       }),
 
     createCustomImage: (request, ctx) =>
-      mapErrors(async () => {
+      withStatus(async () => {
         const principal = await deps.authenticate(ctx);
         const orgId = requireOrganization(
           principal,
@@ -291,12 +286,12 @@ export function createImageHandlers(deps: CatalogDependencies): ImageHandlers {
           await enqueueCustomImageUpdated(trx, created);
           return created;
         });
-        await relay.flushAfterCommit();
+        await deps.events.flushAfterCommit();
         return { customImage: customImageMessage(image) };
       }),
 
     updateCustomImage: (request, ctx) =>
-      mapErrors(async () => {
+      withStatus(async () => {
         const principal = await deps.authenticate(ctx);
         const orgId = requireOrganization(
           principal,
@@ -323,12 +318,12 @@ export function createImageHandlers(deps: CatalogDependencies): ImageHandlers {
           await enqueueCustomImageUpdated(trx, revised);
           return revised;
         });
-        await relay.flushAfterCommit();
+        await deps.events.flushAfterCommit();
         return { customImage: customImageMessage(image) };
       }),
 
     getCustomImage: (request, ctx) =>
-      mapErrors(async () => {
+      withStatus(async () => {
         const principal = await deps.authenticate(ctx);
         const orgId = requireOrganization(principal, request.orgId, "viewer", "read custom images");
         const name = request.name.trim();
@@ -341,14 +336,14 @@ export function createImageHandlers(deps: CatalogDependencies): ImageHandlers {
       }),
 
     listCustomImages: (request, ctx) =>
-      mapErrors(async () => {
+      withStatus(async () => {
         const principal = await deps.authenticate(ctx);
         const orgId = requireOrganization(principal, request.orgId, "viewer", "read custom images");
         return { customImages: (await listCustomImages(db, orgId)).map(customImageMessage) };
       }),
 
     listCustomImageRevisions: (request, ctx) =>
-      mapErrors(async () => {
+      withStatus(async () => {
         const principal = await deps.authenticate(ctx);
         const orgId = requireOrganization(principal, request.orgId, "viewer", "read custom images");
         const name = request.name.trim();
@@ -472,82 +467,4 @@ function customImageMessage(image: CustomImage) {
     imageCreatedAt: timestampFromDate(image.imageCreatedAt),
     comment: image.comment,
   };
-}
-
-/** The handler edge: maps domain errors to gRPC status codes, nothing else does. */
-function toStatus(error: unknown): unknown {
-  if (error instanceof InvalidFieldsError) {
-    const metadata: Record<string, string> = { problems: String(error.problems.length) };
-    for (const problem of error.problems) {
-      const earlier = metadata[problem.field];
-      metadata[problem.field] =
-        earlier === undefined ? problem.message : `${earlier}; ${problem.message}`;
-    }
-    return new TailorError(Code.INVALID_ARGUMENT, error.message, {
-      reason: "invalid_field",
-      field: error.field,
-      metadata,
-      cause: error,
-    });
-  }
-  if (error instanceof SourceImageNotFoundError) {
-    return new TailorError(Code.NOT_FOUND, error.message, {
-      reason: "source_image_not_found",
-      field: error.field,
-      metadata: { source_image: error.imageName },
-      cause: error,
-    });
-  }
-  if (error instanceof CustomImageNotFoundError) {
-    return new TailorError(Code.NOT_FOUND, error.message, {
-      reason: "custom_image_not_found",
-      field: error.revision === undefined ? "name" : "revision",
-      metadata: { org_id: error.orgId, name: error.imageName },
-      cause: error,
-    });
-  }
-  if (error instanceof CustomImageExistsError) {
-    return new TailorError(Code.ALREADY_EXISTS, error.message, {
-      reason: "custom_image_exists",
-      field: "name",
-      metadata: { org_id: error.orgId, name: error.imageName },
-      cause: error,
-    });
-  }
-  if (error instanceof RevisionConflictError) {
-    return new TailorError(Code.ABORTED, error.message, {
-      reason: "revision_conflict",
-      field: "expected_revision",
-      metadata: {
-        expected_revision: String(error.expected),
-        latest_revision: String(error.latest),
-      },
-      cause: error,
-    });
-  }
-  if (error instanceof CustomizationNotAllowedError) {
-    return new TailorError(Code.FAILED_PRECONDITION, error.message, {
-      reason: error.reason,
-      field: error.reason === "custom_assembly_disabled" ? "org_id" : "source_image",
-      metadata: { org_id: error.orgId, source_image: error.sourceImage },
-      cause: error,
-    });
-  }
-  if (error instanceof OrganizationNotFoundError) {
-    return new TailorError(Code.NOT_FOUND, error.message, {
-      reason: "organization_not_found",
-      field: "org_id",
-      metadata: { org_id: error.orgId },
-      cause: error,
-    });
-  }
-  return error;
-}
-
-async function mapErrors<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw toStatus(error);
-  }
 }

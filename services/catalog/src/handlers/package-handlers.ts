@@ -3,7 +3,6 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { requireAdministrator } from "@tailor/auth";
 import type { HandlerContext, ServiceImpl } from "@tailor/grpc";
-import { Code, TailorError } from "@tailor/grpc";
 import { catalogV1 } from "@tailor/proto";
 import type { CatalogDependencies } from "../catalog-dependencies.js";
 import type { EndOfLifeRule, EndOfLifeRules } from "../end-of-life/end-of-life-rule.js";
@@ -12,16 +11,7 @@ import {
   validateRulePackageName,
   validateRuleVersion,
 } from "../end-of-life/end-of-life-rule.js";
-import { createPackageEventPublisher } from "../events/package-events.js";
-import {
-  InvalidPackageError,
-  PackageBytesMissingError,
-  PackageNotFoundError,
-  PackageVerificationError,
-  PackageVersionConflictError,
-  UntrustedPackageError,
-  UploadBlobNotFoundError,
-} from "../packages/errors.js";
+import { PackageNotFoundError } from "../packages/errors.js";
 import type { CatalogPackage, PackageKey } from "../packages/package.js";
 import { describePackage, packageFile } from "../packages/package.js";
 import { createPackageFetcher } from "../packages/package-fetcher.js";
@@ -29,20 +19,11 @@ import {
   compareForListing,
   compareProviders,
   compareVersionsFirst,
-  InvalidPageTokenError,
   newestVersions,
   pageOf,
 } from "../packages/package-listing.js";
 import { publishPackage } from "../packages/package-publisher.js";
-import {
-  InvalidFieldError,
-  RepositoryExistsError,
-  RepositoryKindError,
-  RepositoryNotFoundError,
-  UpstreamFileMissingError,
-  UpstreamFileTooLargeError,
-  UpstreamUnavailableError,
-} from "../repositories/errors.js";
+import { InvalidFieldError, RepositoryNotFoundError } from "../repositories/errors.js";
 import type { Repository, RepositoryKind } from "../repositories/repository.js";
 import {
   validateArches,
@@ -72,9 +53,9 @@ import {
   updateRepositorySettings,
 } from "../store/repository-store.js";
 import { listSyncs } from "../store/sync-store.js";
-import { IndexRejectedError, SyncLeaseLostError } from "../sync/errors.js";
 import type { RepositorySync } from "../sync/repository-sync.js";
 import { createRepositorySyncer } from "../sync/repository-syncer.js";
+import { withStatus } from "./to-status.js";
 
 type CatalogImpl = ServiceImpl<typeof catalogV1.CatalogService>;
 
@@ -192,143 +173,6 @@ function endOfLifeMessage(rule: EndOfLifeRule): MessageInitShape<typeof catalogV
 }
 
 // ---------------------------------------------------------------------------
-// The handler edge: domain errors → gRPC status, nothing else does this
-
-function toStatus(error: unknown): unknown {
-  if (error instanceof InvalidFieldError) {
-    return new TailorError(Code.INVALID_ARGUMENT, error.message, {
-      reason: "invalid_field",
-      field: error.field,
-      cause: error,
-    });
-  }
-  if (error instanceof InvalidPageTokenError) {
-    return new TailorError(Code.INVALID_ARGUMENT, error.message, {
-      reason: "invalid_page_token",
-      field: "page.token",
-      cause: error,
-    });
-  }
-  if (error instanceof RepositoryNotFoundError) {
-    return new TailorError(Code.NOT_FOUND, error.message, {
-      reason: "repository_not_found",
-      field: error.field,
-      metadata: { repository: error.repositoryName },
-      cause: error,
-    });
-  }
-  if (error instanceof RepositoryExistsError) {
-    return new TailorError(Code.ALREADY_EXISTS, error.message, {
-      reason: "repository_exists",
-      field: "name",
-      metadata: { repository: error.repositoryName },
-      cause: error,
-    });
-  }
-  if (error instanceof RepositoryKindError) {
-    return new TailorError(Code.FAILED_PRECONDITION, error.message, {
-      reason: `repository_is_${error.kind}`,
-      metadata: { repository: error.repositoryName, kind: error.kind },
-      cause: error,
-    });
-  }
-  if (error instanceof IndexRejectedError) {
-    return new TailorError(Code.FAILED_PRECONDITION, error.message, {
-      reason: `index_${error.rejection}`,
-      metadata: { repository: error.repository, arch: error.arch, keys: error.keyNames.join(",") },
-      cause: error,
-    });
-  }
-  if (error instanceof SyncLeaseLostError) {
-    return new TailorError(Code.ABORTED, error.message, {
-      reason: "sync_lease_lost",
-      cause: error,
-    });
-  }
-  if (error instanceof UpstreamFileMissingError) {
-    return new TailorError(Code.FAILED_PRECONDITION, error.message, {
-      reason: "upstream_file_missing",
-      metadata: { location: error.location },
-      cause: error,
-    });
-  }
-  if (error instanceof UpstreamFileTooLargeError) {
-    return new TailorError(Code.FAILED_PRECONDITION, error.message, {
-      reason: "upstream_file_too_large",
-      metadata: { location: error.location, max_bytes: String(error.maxBytes) },
-      cause: error,
-    });
-  }
-  if (error instanceof UpstreamUnavailableError) {
-    return new TailorError(Code.UNAVAILABLE, error.message, {
-      reason: "upstream_unavailable",
-      metadata: { location: error.location },
-      cause: error,
-    });
-  }
-  if (error instanceof PackageNotFoundError) {
-    return new TailorError(Code.NOT_FOUND, error.message, {
-      reason: "package_not_found",
-      metadata: { package: error.packageId },
-      cause: error,
-    });
-  }
-  if (error instanceof PackageVerificationError) {
-    return new TailorError(Code.DATA_LOSS, error.message, {
-      reason:
-        error.reason === "checksum_mismatch" ? "package_checksum_mismatch" : "package_corrupt",
-      metadata: { package: error.packageId },
-      cause: error,
-    });
-  }
-  if (error instanceof PackageBytesMissingError) {
-    return new TailorError(Code.DATA_LOSS, error.message, {
-      reason: "package_bytes_missing",
-      metadata: { package: error.packageId },
-      cause: error,
-    });
-  }
-  if (error instanceof InvalidPackageError) {
-    return new TailorError(Code.INVALID_ARGUMENT, error.message, {
-      reason: "invalid_package",
-      field: error.field,
-      cause: error,
-    });
-  }
-  if (error instanceof UntrustedPackageError) {
-    return new TailorError(Code.PERMISSION_DENIED, error.message, {
-      reason: "package_signature_untrusted",
-      field: "content",
-      metadata: { repository: error.repository, keys: error.keyNames.join(",") },
-      cause: error,
-    });
-  }
-  if (error instanceof PackageVersionConflictError) {
-    return new TailorError(Code.ALREADY_EXISTS, error.message, {
-      reason: "package_version_exists",
-      metadata: { package: error.packageId, checksum: error.storedChecksum },
-      cause: error,
-    });
-  }
-  if (error instanceof UploadBlobNotFoundError) {
-    return new TailorError(Code.NOT_FOUND, error.message, {
-      reason: "blob_not_found",
-      field: "blob_digest",
-      cause: error,
-    });
-  }
-  return error;
-}
-
-async function mapErrors<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw toStatus(error);
-  }
-}
-
-// ---------------------------------------------------------------------------
 // Request checks
 
 function required(value: string, field: string): string {
@@ -375,10 +219,8 @@ async function administrator(
 
 /** gRPC handlers of the package half of tailor.catalog.v1.CatalogService. */
 export function createPackageHandlers(deps: CatalogDependencies): PackageHandlers {
-  const events = createPackageEventPublisher(deps.db, deps.bus, deps.logger);
   const fetcher = createPackageFetcher(deps);
   const syncer = createRepositorySyncer(deps, {
-    events,
     fetcher,
     owner: `${hostname()}:${process.pid}:api`,
   });
@@ -397,7 +239,7 @@ export function createPackageHandlers(deps: CatalogDependencies): PackageHandler
 
   return {
     createRepository: (request, ctx) =>
-      mapErrors(async () => {
+      withStatus(async () => {
         await administrator(deps, ctx, "create repositories");
         const repository = validateNewRepository({
           name: request.name.trim(),
@@ -417,7 +259,7 @@ export function createPackageHandlers(deps: CatalogDependencies): PackageHandler
       }),
 
     updateRepository: (request, ctx) =>
-      mapErrors(async () => {
+      withStatus(async () => {
         await administrator(deps, ctx, "change repositories");
         const current = await existingRepository(request.name.trim());
         const arches = validateArches(request.arches.map((arch) => arch.trim()));
@@ -451,13 +293,13 @@ export function createPackageHandlers(deps: CatalogDependencies): PackageHandler
       }),
 
     getRepository: (request, ctx) =>
-      mapErrors(async () => {
+      withStatus(async () => {
         await deps.authenticate(ctx);
         return { repository: await withCount(await existingRepository(request.name.trim())) };
       }),
 
     listRepositories: (_request, ctx) =>
-      mapErrors(async () => {
+      withStatus(async () => {
         await deps.authenticate(ctx);
         const [repositories, counts] = await Promise.all([
           listRepositories(deps.db),
@@ -471,7 +313,7 @@ export function createPackageHandlers(deps: CatalogDependencies): PackageHandler
       }),
 
     syncRepository: (request, ctx) =>
-      mapErrors(async () => {
+      withStatus(async () => {
         await administrator(deps, ctx, "sync repositories");
         const name = validateRepositoryName(request.name.trim());
         // The caller's deadline only bounds waiting for another process's sync of the same repository.
@@ -481,7 +323,7 @@ export function createPackageHandlers(deps: CatalogDependencies): PackageHandler
       }),
 
     listRepositorySyncs: (request, ctx) =>
-      mapErrors(async () => {
+      withStatus(async () => {
         await deps.authenticate(ctx);
         const repository = await existingRepository(request.name.trim());
         const limit = Math.min(
@@ -492,9 +334,9 @@ export function createPackageHandlers(deps: CatalogDependencies): PackageHandler
       }),
 
     publishPackage: (request, ctx) =>
-      mapErrors(async () => {
+      withStatus(async () => {
         await administrator(deps, ctx, "publish packages");
-        const published = await publishPackage(deps, events, {
+        const published = await publishPackage(deps, {
           repository: request.repository.trim(),
           content: request.content,
           blobDigest: request.blobDigest,
@@ -503,7 +345,7 @@ export function createPackageHandlers(deps: CatalogDependencies): PackageHandler
       }),
 
     searchPackages: (request, ctx) =>
-      mapErrors(async () => {
+      withStatus(async () => {
         await deps.authenticate(ctx);
         const size = Math.min(
           request.page?.size === undefined || request.page.size === 0
@@ -536,7 +378,7 @@ export function createPackageHandlers(deps: CatalogDependencies): PackageHandler
       }),
 
     listPackageVersions: (request, ctx) =>
-      mapErrors(async () => {
+      withStatus(async () => {
         await deps.authenticate(ctx);
         const name = required(request.name, "name");
         const [found, rules] = await Promise.all([
@@ -552,7 +394,7 @@ export function createPackageHandlers(deps: CatalogDependencies): PackageHandler
       }),
 
     getPackage: (request, ctx) =>
-      mapErrors(async () => {
+      withStatus(async () => {
         await deps.authenticate(ctx);
         const key = packageKey(request);
         const pkg = await findPackage(deps.db, key);
@@ -561,7 +403,7 @@ export function createPackageHandlers(deps: CatalogDependencies): PackageHandler
       }),
 
     findProviders: (request, ctx) =>
-      mapErrors(async () => {
+      withStatus(async () => {
         await deps.authenticate(ctx);
         const name = required(request.name, "name");
         const [found, rules] = await Promise.all([
@@ -577,7 +419,7 @@ export function createPackageHandlers(deps: CatalogDependencies): PackageHandler
       }),
 
     fetchPackage: (request, ctx) =>
-      mapErrors(async () => {
+      withStatus(async () => {
         await deps.authenticate(ctx);
         const fetched = await fetcher.fetch(packageKey(request));
         return {
@@ -589,7 +431,7 @@ export function createPackageHandlers(deps: CatalogDependencies): PackageHandler
       }),
 
     async *listIndexEntries(request, ctx) {
-      const { repository, arch, rules } = await mapErrors(async () => {
+      const { repository, arch, rules } = await withStatus(async () => {
         await deps.authenticate(ctx);
         const found = await existingRepository(request.repository.trim(), "repository");
         const wanted = required(request.arch, "arch");
@@ -612,7 +454,7 @@ export function createPackageHandlers(deps: CatalogDependencies): PackageHandler
     },
 
     setEndOfLife: (request, ctx) =>
-      mapErrors(async () => {
+      withStatus(async () => {
         await administrator(deps, ctx, "change end-of-life rules");
         const packageName = validateRulePackageName(request.packageName, "package_name");
         if (request.supported) {
@@ -638,7 +480,7 @@ export function createPackageHandlers(deps: CatalogDependencies): PackageHandler
       }),
 
     listEndOfLife: (_request, ctx) =>
-      mapErrors(async () => {
+      withStatus(async () => {
         await deps.authenticate(ctx);
         return { rules: (await listEndOfLifeRules(deps.db)).map(endOfLifeMessage) };
       }),

@@ -2,15 +2,14 @@ import type { ApkPackage } from "@tailor/apk";
 import { ApkError, AtomError, indexEntryFromPackage, readPackage } from "@tailor/apk";
 import { BlobNotFoundError, isBlobDigest } from "@tailor/blob";
 import type { CatalogDependencies } from "../catalog-dependencies.js";
-import type { PackageEventPublisher } from "../events/package-events.js";
-import { packagePublishedEvent } from "../events/package-events.js";
+import { enqueuePackagesPublished } from "../events/package-events.js";
 import {
   InvalidFieldError,
   RepositoryKindError,
   RepositoryNotFoundError,
 } from "../repositories/errors.js";
 import { NOARCH, repositoryKeyring, validateRepositoryName } from "../repositories/repository.js";
-import { findPackage, insertOutboxEvents, insertPackages } from "../store/package-store.js";
+import { findPackage, insertPackages } from "../store/package-store.js";
 import { findRepository, isUniqueViolation } from "../store/repository-store.js";
 import {
   InvalidPackageError,
@@ -49,7 +48,6 @@ export interface PublishedPackage {
  */
 export async function publishPackage(
   deps: CatalogDependencies,
-  events: PackageEventPublisher,
   upload: PackageUpload,
 ): Promise<PublishedPackage> {
   validateRepositoryName(upload.repository, "repository");
@@ -130,11 +128,7 @@ export async function publishPackage(
     await deps.db.transaction().execute(async (trx) => {
       const at = deps.now();
       await insertPackages(trx, packages, at);
-      await insertOutboxEvents(
-        trx,
-        packages.map((pkg) => packagePublishedEvent(pkg, at)),
-        at,
-      );
+      await enqueuePackagesPublished(trx, packages, at);
     });
   } catch (error) {
     // Another publish of the same version won the race: same checksum is fine, another is a conflict.
@@ -150,7 +144,7 @@ export async function publishPackage(
     if (again.missing.length > 0 || again.first === undefined) throw error;
     return { pkg: again.first, created: false };
   }
-  await events.flush();
+  await deps.events.flushAfterCommit();
   deps.logger.info(
     { package: `${repository.name}/${entry.name}-${entry.version}`, arches, blobDigest },
     "published package",

@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Selectable } from "@tailor/db";
+import type { ColumnType, Selectable } from "@tailor/db";
 
 /** JSON stored as jsonb: read back parsed, written as JSON text. */
 type JsonColumn = ColumnType<unknown, string, string>;
@@ -38,35 +38,16 @@ export interface CustomImageRevisionsTable {
   created_at: ColumnType<Date, Date | undefined, never>;
 }
 
-/**
- * Row shape of `catalog.image_event_outbox`: events written in the same
- * transaction as the change they announce, deleted once JetStream stored them.
- */
-export interface ImageEventOutboxTable {
-  id: Generated<string>;
-  /** Key of the event in the bus catalogue's `events` (e.g. `customImageUpdated`). */
-  event: string;
-  msg_id: string;
-  /** The protobuf message, binary encoded. */
-  payload: Uint8Array;
-  created_at: ColumnType<Date, Date | undefined, never>;
-  attempts: ColumnType<number, number | undefined, number>;
-  last_error: string | null;
-}
-
 /** A stored source image row. */
 export type SourceImageRow = Selectable<SourceImagesTable>;
 /** A stored custom image row. */
 export type CustomImageRow = Selectable<CustomImagesTable>;
 /** A stored revision row. */
 export type CustomImageRevisionRow = Selectable<CustomImageRevisionsTable>;
-/** A pending outbox row. */
-export type ImageEventOutboxRow = Selectable<ImageEventOutboxTable>;
 
 /** Tables of source images and custom images with their revisions. */
 export interface ImageTables {
   source_images: SourceImagesTable;
   custom_images: CustomImagesTable;
   custom_image_revisions: CustomImageRevisionsTable;
-  image_event_outbox: ImageEventOutboxTable;
 }

@@ -123,18 +123,6 @@ export interface EndOfLifeRulesTable {
   updated_at: ColumnType<Date, Date, Date>;
 }
 
-/**
- * Row shape of `catalog.package_event_outbox`: `package.published` events
- * written in the transaction that added the package and deleted once
- * JetStream stored them, so a failed publish is retried rather than lost.
- */
-export interface PackageEventOutboxTable {
-  msg_id: string;
-  /** Binary `tailor.events.v1.PackagePublished`. */
-  payload: Uint8Array;
-  created_at: ColumnType<Date, Date, never>;
-}
-
 /** A stored repository row. */
 export type RepositoryRow = Selectable<RepositoriesTable>;
 /** A stored package row. */
@@ -151,5 +139,4 @@ export interface PackageTables {
   packages: PackagesTable;
   repository_syncs: RepositorySyncsTable;
   end_of_life_rules: EndOfLifeRulesTable;
-  package_event_outbox: PackageEventOutboxTable;
 }

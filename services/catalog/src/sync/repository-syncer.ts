@@ -12,8 +12,7 @@ import {
 } from "@tailor/apk";
 import { sha256Digest } from "@tailor/blob";
 import type { CatalogDependencies } from "../catalog-dependencies.js";
-import type { PackageEventPublisher } from "../events/package-events.js";
-import { packagePublishedEvent } from "../events/package-events.js";
+import { enqueuePackagesPublished } from "../events/package-events.js";
 import type { CatalogPackage } from "../packages/package.js";
 import { isPathSafe, packageFromIndexEntry } from "../packages/package.js";
 import type { PackageFetcher } from "../packages/package-fetcher.js";
@@ -28,7 +27,6 @@ import {
 import {
   countPackages,
   deletePackagesById,
-  insertOutboxEvents,
   insertPackages,
   storedPackageKeys,
 } from "../store/package-store.js";
@@ -90,9 +88,9 @@ interface FetchedIndex {
 /** Creates a syncer; `owner` names this process in sync leases. */
 export function createRepositorySyncer(
   deps: CatalogDependencies,
-  collaborators: { events: PackageEventPublisher; fetcher: PackageFetcher; owner: string },
+  collaborators: { fetcher: PackageFetcher; owner: string },
 ): RepositorySyncer {
-  const { events, fetcher, owner } = collaborators;
+  const { fetcher, owner } = collaborators;
 
   async function takeLease(
     name: string,
@@ -218,11 +216,7 @@ export function createRepositorySyncer(
         );
         await deletePackagesById(trx, diff.removedIds);
         await insertPackages(trx, added, addedAt);
-        await insertOutboxEvents(
-          trx,
-          added.map((pkg) => packagePublishedEvent(pkg, addedAt)),
-          addedAt,
-        );
+        await enqueuePackagesPublished(trx, added, addedAt);
         await saveAppliedIndex(trx, repository.name, index.applied, addedAt);
         arches.push({
           arch: index.arch,
@@ -287,7 +281,7 @@ export function createRepositorySyncer(
     const added = sync.arches.reduce((sum, arch) => sum + arch.added, 0);
     const removed = sync.arches.reduce((sum, arch) => sum + arch.removed, 0);
     deps.logger.info({ repository: repository.name, trigger, added, removed }, "repository synced");
-    await events.flush();
+    await deps.events.flushAfterCommit();
     if (!repository.mirror) return sync;
     const mirrored = await fetcher.mirror(repository, signal);
     if (mirrored.failures.length === 0) return sync;

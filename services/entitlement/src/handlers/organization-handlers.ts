@@ -4,7 +4,7 @@ import { canAccessOrg, requireAdministrator } from "@tailor/auth";
 import type { ServiceImpl } from "@tailor/grpc";
 import type { entitlementV1 } from "@tailor/proto";
 import type { EntitlementDependencies } from "../entitlement-dependencies.js";
-import { publishOrganizationCreated } from "../events/organization-events.js";
+import { enqueueOrganizationCreated } from "../events/organization-events.js";
 import { InvalidPageTokenError, OrganizationNotFoundError } from "../organizations/errors.js";
 import type { Organization } from "../organizations/organization.js";
 import { isValidOrganizationName } from "../organizations/organization.js";
@@ -114,8 +114,8 @@ export function createOrganizationHandlers(deps: EntitlementDependencies): Organ
             `display name is ${displayName.length} characters long; the limit is ${MAX_DISPLAY_NAME_LENGTH}`,
           );
         }
-        // Insert and publish in one transaction: if NATS refuses the event the
-        // row is rolled back, so no organization exists without its event.
+        // The organization and its event commit together; the event is published
+        // right after, or by the relay later if NATS refuses it now.
         const organization = await deps.db.transaction().execute(async (trx) => {
           const created = await insertOrganization(trx, {
             id: randomUUID(),
@@ -123,9 +123,10 @@ export function createOrganizationHandlers(deps: EntitlementDependencies): Organ
             displayName,
             createdAt: deps.now(),
           });
-          await publishOrganizationCreated(deps.bus, created);
+          await enqueueOrganizationCreated(trx, created);
           return created;
         });
+        await deps.events.flushAfterCommit();
         ctx.logger.info(
           { orgId: organization.id, org: organization.name, by: principal.subject },
           "organization created",

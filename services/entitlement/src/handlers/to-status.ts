@@ -1,5 +1,5 @@
 import { TokenError } from "@tailor/auth";
-import { Code, TailorError } from "@tailor/grpc";
+import { Code, mapErrors, TailorError } from "@tailor/grpc";
 import {
   AdministratorHasNoRoleError,
   ApiKeyNotFoundError,
@@ -100,10 +100,6 @@ export function toStatus(error: unknown): unknown {
 }
 
 /** Runs a handler body and maps what it throws with {@link toStatus}. */
-export async function withStatus<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw toStatus(error);
-  }
+export function withStatus<T>(work: () => Promise<T>): Promise<T> {
+  return mapErrors(work, toStatus);
 }

@@ -1,12 +1,13 @@
 import type { Kysely, Transaction } from "@tailor/db";
+import type { OutboxTables } from "@tailor/outbox";
 import type { ApiKeysTable } from "./api-keys.table.js";
 import type { IdentitiesTable } from "./identities.table.js";
 import type { CustomizableSourceImagesTable, OrganizationsTable } from "./organizations.table.js";
 import type { PackageGrantsTable, PurchasesTable } from "./purchases.table.js";
 import type { TokenSigningKeysTable } from "./token-signing-keys.table.js";
 
-/** Tables of the `entitlement` schema. */
-export interface EntitlementDatabase {
+/** Tables of the `entitlement` schema; `event_outbox` holds events until JetStream stored them. */
+export interface EntitlementDatabase extends OutboxTables {
   organizations: OrganizationsTable;
   customizable_source_images: CustomizableSourceImagesTable;
   purchases: PurchasesTable;

@@ -4,6 +4,7 @@ import { addCustomAssembly } from "./2026-11-28T0200-add-custom-assembly.js";
 import { createPurchasesAndGrants } from "./2026-11-28T0210-create-purchases-and-grants.js";
 import { createIdentitiesAndApiKeys } from "./2026-11-28T0220-create-identities-and-api-keys.js";
 import { createTokenSigningKeys } from "./2026-11-28T0230-create-token-signing-keys.js";
+import { createEventOutbox } from "./2026-11-28T0300-event-outbox.js";
 
 /**
  * Migrations of the `entitlement` schema, applied in name order at start.
@@ -15,4 +16,5 @@ export const migrations: Record<string, Migration> = {
   "2026-11-28T0210-create-purchases-and-grants": createPurchasesAndGrants,
   "2026-11-28T0220-create-identities-and-api-keys": createIdentitiesAndApiKeys,
   "2026-11-28T0230-create-token-signing-keys": createTokenSigningKeys,
+  "2026-11-28T0300-event-outbox": createEventOutbox,
 };
