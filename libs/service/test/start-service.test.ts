@@ -8,7 +8,7 @@ import { loadPlatformConfig } from "@tailor/config";
 import type { Database } from "@tailor/db";
 import { createDatabase, sql } from "@tailor/db";
 import { createSilentLogger } from "@tailor/log";
-import { catalogV1 } from "@tailor/proto";
+import { builderV1 } from "@tailor/proto";
 import { connect } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ServiceDefinition } from "../src/index.js";
@@ -76,7 +76,8 @@ describe("startService", () => {
       name: "catalog",
       schema: "catalog_lifecycle",
       start({ grpc }) {
-        grpc.add(catalogV1.CatalogService, {
+        // A service with only GetServiceInfo stands in for any definition.
+        grpc.add(builderV1.BuilderService, {
           getServiceInfo: () => ({ info: { name: "catalog", version: "9.9.9", instance: "x" } }),
         });
         return {
@@ -91,7 +92,7 @@ describe("startService", () => {
     const running = await startService(definition, d);
     expect(running.info).toEqual({ note: "hello" });
     const clients = createServiceClients(d.config, logger);
-    const reply = await clients.get("catalog", catalogV1.CatalogService).getServiceInfo({});
+    const reply = await clients.get("catalog", builderV1.BuilderService).getServiceInfo({});
     expect(reply.info?.version).toBe("9.9.9");
     expect((await clients.health("catalog", 1000)).status).toBe("SERVING");
     await Promise.all([running.stop(), running.stop()]);
