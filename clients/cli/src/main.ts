@@ -9,7 +9,7 @@ const usage = `usage: tailorctl [--url URL] <command>
 
 commands:
   health     every service's health as the gateway sees it (exit 1 if any is down)
-  apk        offline APK tools (inspect, verify, index, version); see \`tailorctl apk\`
+  apk        offline APK tools (inspect, verify, index, resolve, version); see \`tailorctl apk\`
 
 options:
   --url URL  gateway URL (default: $TAILOR_URL or http://127.0.0.1:8080)

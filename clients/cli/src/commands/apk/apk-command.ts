@@ -3,6 +3,7 @@ import type { Command, CommandIo } from "../io.js";
 import { UsageError } from "../io.js";
 import { indexCommand, indexUsage } from "./index-command.js";
 import { inspectCommand, inspectUsage } from "./inspect-command.js";
+import { resolveCommand, resolveUsage } from "./resolve-command.js";
 import { verifyCommand, verifyUsage } from "./verify-command.js";
 import { versionCommand, versionUsage } from "./version-command.js";
 
@@ -11,12 +12,14 @@ export const apkUsage = `tailorctl apk: offline APK tools
   ${inspectUsage}
   ${verifyUsage}
   ${indexUsage}
+  ${resolveUsage}
 ${versionUsage.replace(/^usage:\n/, "")}`;
 
 const subcommands: Record<string, Command> = {
   inspect: inspectCommand,
   verify: verifyCommand,
   index: indexCommand,
+  resolve: resolveCommand,
   version: versionCommand,
 };
 

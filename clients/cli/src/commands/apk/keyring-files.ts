@@ -1,7 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Keyring } from "@tailor/apk";
-import { createKeyring } from "@tailor/apk";
+import { ApkError, createKeyring } from "@tailor/apk";
 
 /**
  * Loads every PEM public key in `dir` into a keyring, each named by its file
@@ -17,6 +17,7 @@ export async function loadKeyring(dir: string): Promise<Keyring> {
     const pem = await readFile(path.join(dir, name), "utf8").catch(() => "");
     if (pem.includes("-----BEGIN PUBLIC KEY-----")) keys.push({ name, pem });
   }
-  if (keys.length === 0) throw new Error(`no PEM public keys in ${dir}`);
+  // an ApkError, so tailorctl prints it as one line and exits 1 instead of crashing
+  if (keys.length === 0) throw new ApkError(`no PEM public keys in ${dir}`);
   return createKeyring(keys);
 }
