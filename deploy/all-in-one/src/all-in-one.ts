@@ -14,11 +14,11 @@ import { createEntitlementService } from "@tailor/entitlement";
 import { gatewayService } from "@tailor/gateway";
 import type { Logger } from "@tailor/log";
 import { createLogger } from "@tailor/log";
-import { resolverService } from "@tailor/resolver";
+import { createResolverService } from "@tailor/resolver";
 import type { RunningService, ServiceDefinition } from "@tailor/service";
 import { createProcessDependencies, runAll, startService } from "@tailor/service";
 import type { AdminKey } from "./admin-key.js";
-import { resolveAdminKey } from "./admin-key.js";
+import { resolveAdminKey, resolveApiKeyFile, SERVICE_KEY_FILE } from "./admin-key.js";
 import { lockDataDir } from "./data-dir-lock.js";
 import type { ResolvedNats } from "./nats-resolution.js";
 import { resolveNats } from "./nats-resolution.js";
@@ -130,15 +130,24 @@ export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllI
     const adminKey = await resolveAdminKey(environment.TAILOR_BOOTSTRAP_ADMIN_KEY, dataDir);
     if (adminKey.generated)
       logger.info({ file: adminKey.source }, "generated the administrator API key");
+    // The identity services call each other as (the resolver reading the catalog).
+    const serviceKey = await resolveApiKeyFile(
+      environment.TAILOR_SERVICE_API_KEY,
+      dataDir,
+      SERVICE_KEY_FILE,
+    );
+    if (serviceKey.generated)
+      logger.info({ file: serviceKey.source }, "generated the service API key");
+    const withServiceKey = { ...environment, TAILOR_SERVICE_API_KEY: serviceKey.credential };
     // One blob store for the process, on the NATS this start resolved (nats://BUCKET) or a directory.
     const blobs = await openBlobStore(config.blobStore, { dataDir, natsUrl: nats.url, logger });
     cleanups.push(() => blobs.close());
     const definitions: Readonly<Record<ServiceName, ServiceDefinition>> = {
       entitlement: createEntitlementService({
-        environment: { ...environment, TAILOR_BOOTSTRAP_ADMIN_KEY: adminKey.credential },
+        environment: { ...withServiceKey, TAILOR_BOOTSTRAP_ADMIN_KEY: adminKey.credential },
       }),
       catalog: createCatalogService({ environment, blobs }),
-      resolver: resolverService,
+      resolver: createResolverService({ environment: withServiceKey }),
       builder: builderService,
       "build-history": buildHistoryService,
       gateway: gatewayService,

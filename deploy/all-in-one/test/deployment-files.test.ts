@@ -13,13 +13,14 @@ import {
   SERVICE_NAMES,
 } from "@tailor/config";
 import { entitlementSpec } from "@tailor/entitlement";
+import { resolverSpec } from "@tailor/resolver";
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 // Shared variables plus those a single service reads; any of them may appear in deployments.
 const knownVariables = new Set(
-  [platformSpec, catalogSpec, entitlementSpec].flatMap((spec) =>
+  [platformSpec, catalogSpec, entitlementSpec, resolverSpec].flatMap((spec) =>
     Object.values(spec).map((field) => field.name),
   ),
 );

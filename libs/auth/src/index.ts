@@ -27,6 +27,12 @@ export {
 } from "./request-auth.js";
 export type { Audience, Role } from "./roles.js";
 export { AUDIENCES, isAudience, isRole, ROLES, roleAllows } from "./roles.js";
+export type {
+  IssuedToken,
+  ServiceCredentials,
+  ServiceCredentialsOptions,
+} from "./service-credentials.js";
+export { createServiceCredentials } from "./service-credentials.js";
 export type { PublicTokenKey, SigningKey } from "./signing-key.js";
 export {
   generateSigningKey,

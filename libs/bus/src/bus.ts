@@ -237,6 +237,8 @@ class NatsBus implements Bus {
     await provisionStreams(this.#jsm, this.namespace, options);
     const catalogue: readonly ConsumerSpec<Message>[] = Object.values(consumers);
     for (const spec of catalogue) {
+      // Per-instance templates are created by each process under its own name.
+      if (spec.perInstance === true) continue;
       await ensureConsumer(this.#jsm, this.namespace, spec);
     }
   }

@@ -218,6 +218,16 @@ export interface ConsumerSpec<T extends Message = Message> {
   readonly deliverPolicy: "all" | "new";
   /** Shown by `nats consumer info`. */
   readonly description: string;
+  /**
+   * The server deletes the consumer once nobody pulled from it for this long
+   * (per-instance consumers, see {@link instanceConsumer}); unset: kept forever.
+   */
+  readonly inactiveThresholdMs?: number;
+  /**
+   * True for a template every process consumes its own copy of
+   * ({@link instanceConsumer}); `Bus.provision` does not create it.
+   */
+  readonly perInstance?: boolean;
 }
 
 /** The message union a consumer spec delivers, e.g. `ConsumerMessage<typeof consumers.builderWorkers>`. */
@@ -243,6 +253,10 @@ export interface ConsumerDefinition<E extends readonly EventType[]> {
   readonly maxAckPending?: number;
   /** @default "all" */
   readonly deliverPolicy?: "all" | "new";
+  /** @default unset (the consumer is kept while unused) */
+  readonly inactiveThresholdMs?: number;
+  /** @default false (one durable shared by every process) */
+  readonly perInstance?: boolean;
 }
 
 const durablePattern = /^[A-Za-z0-9_-]+$/;
@@ -288,6 +302,15 @@ export function defineConsumer<const E extends readonly EventType[]>(
     maxAckPending: positive(definition.maxAckPending ?? 1_000, `consumer ${name} maxAckPending`),
     deliverPolicy: definition.deliverPolicy ?? "all",
     description: definition.description,
+    ...(definition.perInstance === true ? { perInstance: true } : {}),
+    ...(definition.inactiveThresholdMs === undefined
+      ? {}
+      : {
+          inactiveThresholdMs: positive(
+            definition.inactiveThresholdMs,
+            `consumer ${name} inactiveThresholdMs`,
+          ),
+        }),
   };
   // The cast only narrows EventType<Message> to the union the caller listed.
   return Object.freeze(spec) as unknown as ConsumerSpec<MessageOf<E[number]>>;
@@ -336,7 +359,44 @@ export const consumers = {
     maxDeliver: 3,
     maxAckPending: 64,
   }),
+  /**
+   * Every resolver replica keeps its own package universe, so each must see
+   * every catalog event: replicas consume per-instance copies of this spec
+   * ({@link instanceConsumer}); this template is never created. New
+   * events only (a replica loads the universe from the catalog first); an
+   * instance's consumer is deleted by the server an hour after it stops.
+   */
+  resolverUniverse: defineConsumer({
+    name: "resolver-universe",
+    stream: "EVENTS",
+    filter: "catalog.>",
+    events: [events.packagePublished, events.sourceImageUpdated, events.customImageUpdated],
+    description: "resolver: keeps one replica's in-memory package universe current",
+    deliverPolicy: "new",
+    ackWaitMs: 30_000,
+    maxDeliver: 5,
+    maxAckPending: 1_000,
+    inactiveThresholdMs: 60 * minute,
+    perInstance: true,
+  }),
 } as const;
+
+/**
+ * A copy of `spec` for one process (durable name `<spec.name>-<instance>`),
+ * for consumers every replica must read in full rather than share.
+ */
+export function instanceConsumer<T extends Message>(
+  spec: ConsumerSpec<T>,
+  instance: string,
+): ConsumerSpec<T> {
+  const name = `${spec.name}-${instance}`;
+  if (!durablePattern.test(name)) {
+    throw new BusConfigError(
+      `invalid consumer instance ${JSON.stringify(instance)}: use letters, digits, "-" and "_" only`,
+    );
+  }
+  return Object.freeze({ ...spec, name, perInstance: false });
+}
 
 /** Finds the event type of a consumer whose subject (relative to the namespace) is `key`. */
 export function eventForKey<T extends Message>(

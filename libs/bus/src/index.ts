@@ -30,6 +30,7 @@ export {
   defaultNamespace,
   defineConsumer,
   events,
+  instanceConsumer,
   streamName,
   streams,
   subjectFor,

@@ -122,6 +122,9 @@ export function consumerConfig<T extends Message>(
     // dead-letters it, which also covers a worker that crashed on its last try.
     max_deliver: spec.maxDeliver + 1,
     max_ack_pending: spec.maxAckPending,
+    ...(spec.inactiveThresholdMs === undefined
+      ? {}
+      : { inactive_threshold: nanos(spec.inactiveThresholdMs) }),
   };
 }
 

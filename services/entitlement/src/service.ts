@@ -3,7 +3,7 @@ import { createOutboxRelay } from "@tailor/outbox";
 import { entitlementV1 } from "@tailor/proto";
 import type { ServiceDefinition } from "@tailor/service";
 import { databaseOf, serviceInfo } from "@tailor/service";
-import { ensureBootstrapAdministrator } from "./bootstrap-admin.js";
+import { ensureBootstrapAdministrator, SERVICE_ADMINISTRATOR } from "./bootstrap-admin.js";
 import { loadEntitlementConfig } from "./config.js";
 import type { EntitlementDependencies } from "./entitlement-dependencies.js";
 import { authenticateCaller } from "./handlers/authenticate-caller.js";
@@ -20,7 +20,7 @@ const OUTBOX_RETRY_MS = 30_000;
 
 /** What tests and the all-in-one launcher may supply instead of the defaults. */
 export interface EntitlementServiceOptions {
-  /** Where TAILOR_BOOTSTRAP_ADMIN_KEY is read. @default process.env */
+  /** Where TAILOR_BOOTSTRAP_ADMIN_KEY and TAILOR_SERVICE_API_KEY are read. @default process.env */
   readonly environment?: Environment;
   /** Clock of token lifetimes, key expiry and timestamps. @default () => new Date() */
   readonly now?: () => Date;
@@ -48,6 +48,13 @@ export function createEntitlementService(
         await ensureBootstrapAdministrator(db, config.bootstrapAdminKey, {
           now: now(),
           logger: context.logger,
+        });
+      }
+      if (config.serviceApiKey !== undefined) {
+        await ensureBootstrapAdministrator(db, config.serviceApiKey, {
+          now: now(),
+          logger: context.logger,
+          identity: SERVICE_ADMINISTRATOR,
         });
       }
       const deps: EntitlementDependencies = {

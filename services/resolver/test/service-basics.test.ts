@@ -1,7 +1,11 @@
 import { resolverV1 } from "@tailor/proto";
 import { describeServiceBasics } from "@tailor/testing";
-import { resolverService } from "../src/index.js";
+import { createResolverService } from "../src/index.js";
 
-describeServiceBasics(resolverService, resolverV1.ResolverService, {
-  mainScript: new URL("../dist/main.js", import.meta.url),
-});
+// Without a catalog the resolver stays NOT_SERVING (see README); these basics
+// give it an empty universe so it is ready at once.
+describeServiceBasics(
+  createResolverService({ environment: {}, packages: async () => [] }),
+  resolverV1.ResolverService,
+  { mainScript: new URL("../dist/main.js", import.meta.url) },
+);

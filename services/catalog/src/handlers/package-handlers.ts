@@ -15,6 +15,7 @@ import { PackageNotFoundError } from "../packages/errors.js";
 import type { CatalogPackage, PackageKey } from "../packages/package.js";
 import { describePackage, packageFile } from "../packages/package.js";
 import { createPackageFetcher } from "../packages/package-fetcher.js";
+import { createPackageFileReader } from "../packages/package-files.js";
 import {
   compareForListing,
   compareProviders,
@@ -74,6 +75,7 @@ export type PackageHandlers = Pick<
   | "getPackage"
   | "findProviders"
   | "fetchPackage"
+  | "getPackageFiles"
   | "listIndexEntries"
   | "setEndOfLife"
   | "listEndOfLife"
@@ -220,6 +222,7 @@ async function administrator(
 /** gRPC handlers of the package half of tailor.catalog.v1.CatalogService. */
 export function createPackageHandlers(deps: CatalogDependencies): PackageHandlers {
   const fetcher = createPackageFetcher(deps);
+  const fileReader = createPackageFileReader(deps);
   const syncer = createRepositorySyncer(deps, {
     fetcher,
     owner: `${hostname()}:${process.pid}:api`,
@@ -428,6 +431,13 @@ export function createPackageHandlers(deps: CatalogDependencies): PackageHandler
           size: BigInt(fetched.size),
           downloaded: fetched.downloaded,
         };
+      }),
+
+    getPackageFiles: (request, ctx) =>
+      withStatus(async () => {
+        await deps.authenticate(ctx);
+        const listed = await fileReader.files(packageKey(request));
+        return { known: listed.known, files: [...listed.files] };
       }),
 
     async *listIndexEntries(request, ctx) {

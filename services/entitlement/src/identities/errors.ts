@@ -39,9 +39,12 @@ export class ApiKeyNotFoundError extends Error {
  */
 export class BootstrapKeyConflictError extends Error {
   override readonly name = "BootstrapKeyConflictError";
-  constructor(readonly keyId: string) {
+  constructor(
+    readonly keyId: string,
+    readonly variable = "TAILOR_BOOTSTRAP_ADMIN_KEY",
+  ) {
     super(
-      `TAILOR_BOOTSTRAP_ADMIN_KEY has key id "${keyId}", which is already used by a different API key; generate a new key`,
+      `${variable} has key id "${keyId}", which is already used by a different API key; generate a new key`,
     );
   }
 }

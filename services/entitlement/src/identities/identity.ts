@@ -17,6 +17,9 @@ export interface Identity {
 /** Name of the platform administrator TAILOR_BOOTSTRAP_ADMIN_KEY creates. */
 export const BOOTSTRAP_ADMINISTRATOR_NAME = "admin";
 
+/** Name of the administrator identity TAILOR_SERVICE_API_KEY creates for service-to-service calls. */
+export const SERVICE_ADMINISTRATOR_NAME = "tailor-services";
+
 const IDENTITY_NAME = /^[A-Za-z0-9._@-]{1,128}$/;
 
 /** True when `name` can name an identity: letters, digits, '.', '_', '-', '@', 1 to 128 characters. */

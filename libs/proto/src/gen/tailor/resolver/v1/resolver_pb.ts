@@ -4,6 +4,10 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Overlay } from "../../catalog/v1/catalog_pb.js";
+import { file_tailor_catalog_v1_catalog } from "../../catalog/v1/catalog_pb.js";
 import type { ServiceInfo } from "../../common/v1/types_pb.js";
 import { file_tailor_common_v1_types } from "../../common/v1/types_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tailor/resolver/v1/resolver.proto.
  */
 export const file_tailor_resolver_v1_resolver: GenFile = /*@__PURE__*/
-  fileDesc("CiF0YWlsb3IvcmVzb2x2ZXIvdjEvcmVzb2x2ZXIucHJvdG8SEnRhaWxvci5yZXNvbHZlci52MSIXChVHZXRTZXJ2aWNlSW5mb1JlcXVlc3QiRQoWR2V0U2VydmljZUluZm9SZXNwb25zZRIrCgRpbmZvGAEgASgLMh0udGFpbG9yLmNvbW1vbi52MS5TZXJ2aWNlSW5mbzJ/Cg9SZXNvbHZlclNlcnZpY2USbAoOR2V0U2VydmljZUluZm8SKS50YWlsb3IucmVzb2x2ZXIudjEuR2V0U2VydmljZUluZm9SZXF1ZXN0GioudGFpbG9yLnJlc29sdmVyLnYxLkdldFNlcnZpY2VJbmZvUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_tailor_common_v1_types]);
+  fileDesc("CiF0YWlsb3IvcmVzb2x2ZXIvdjEvcmVzb2x2ZXIucHJvdG8SEnRhaWxvci5yZXNvbHZlci52MSIXChVHZXRTZXJ2aWNlSW5mb1JlcXVlc3QiRQoWR2V0U2VydmljZUluZm9SZXNwb25zZRIrCgRpbmZvGAEgASgLMh0udGFpbG9yLmNvbW1vbi52MS5TZXJ2aWNlSW5mbyKqAQoPUmVzb2x2ZWRQYWNrYWdlEgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRIMCgRhcmNoGAMgASgJEhIKCnJlcG9zaXRvcnkYBCABKAkSEAoIY2hlY2tzdW0YBSABKAkSDAoEc2l6ZRgGIAEoBBIWCg5pbnN0YWxsZWRfc2l6ZRgHIAEoBBIOCgZwaW5uZWQYCCABKAgSDgoGb3JpZ2luGAkgASgJIj4KDlJlc29sdmVQcm9ibGVtEg8KB3BhY2thZ2UYASABKAkSDAoEa2luZBgCIAEoCRINCgVsaW5lcxgDIAMoCSJqCg5SZXNvbHZlRmFpbHVyZRIMCgR0ZXh0GAEgASgJEjQKCHByb2JsZW1zGAIgAygLMiIudGFpbG9yLnJlc29sdmVyLnYxLlJlc29sdmVQcm9ibGVtEhQKDG5vdF9lbnRpdGxlZBgDIAMoCSJrCg5SZXNvbHZlUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSFAoMc291cmNlX2ltYWdlGAIgASgJEgwKBGFyY2gYAyABKAkSEAoIcGFja2FnZXMYBCADKAkSEwoLZGV2X3ZhcmlhbnQYBSABKAgivwEKD1Jlc29sdmVSZXNwb25zZRIKCgJvaxgBIAEoCBI1CghwYWNrYWdlcxgCIAMoCzIjLnRhaWxvci5yZXNvbHZlci52MS5SZXNvbHZlZFBhY2thZ2USFgoOaW5zdGFsbGVkX3NpemUYAyABKAQSMwoHZmFpbHVyZRgEIAEoCzIiLnRhaWxvci5yZXNvbHZlci52MS5SZXNvbHZlRmFpbHVyZRIcChRzb3VyY2VfaW1hZ2VfdmVyc2lvbhgFIAEoCSJHChdFbnRpdGxlZFBhY2thZ2VzUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSDAoEYXJjaBgCIAEoCRIOCgZwcmVmaXgYAyABKAkiVwoPRW50aXRsZWRQYWNrYWdlEgwKBG5hbWUYASABKAkSEAoIdmVyc2lvbnMYAiADKAkSDwoHc291cmNlcxgDIAMoCRITCgtkZXNjcmlwdGlvbhgEIAEoCSJRChhFbnRpdGxlZFBhY2thZ2VzUmVzcG9uc2USNQoIcGFja2FnZXMYASADKAsyIy50YWlsb3IucmVzb2x2ZXIudjEuRW50aXRsZWRQYWNrYWdlImUKDVBhY2thZ2VDaGFuZ2USDAoEbmFtZRgBIAEoCRITCgtvbGRfdmVyc2lvbhgCIAEoCRITCgtuZXdfdmVyc2lvbhgDIAEoCRIcChRpbnN0YWxsZWRfc2l6ZV9kZWx0YRgEIAEoAyIuCgxGaWxlQ29uZmxpY3QSDAoEcGF0aBgBIAEoCRIQCghwYWNrYWdlcxgCIAMoCSKHAQoOUHJldmlld1JlcXVlc3QSDgoGb3JnX2lkGAEgASgJEhQKDGN1c3RvbV9pbWFnZRgCIAEoCRIUCgxzb3VyY2VfaW1hZ2UYAyABKAkSDAoEYXJjaBgEIAEoCRIrCgdvdmVybGF5GAUgASgLMhoudGFpbG9yLmNhdGFsb2cudjEuT3ZlcmxheSLcAgoPUHJldmlld1Jlc3BvbnNlEgoKAm9rGAEgASgIEjAKBWFkZGVkGAIgAygLMiEudGFpbG9yLnJlc29sdmVyLnYxLlBhY2thZ2VDaGFuZ2USMgoHcmVtb3ZlZBgDIAMoCzIhLnRhaWxvci5yZXNvbHZlci52MS5QYWNrYWdlQ2hhbmdlEjIKB2NoYW5nZWQYBCADKAsyIS50YWlsb3IucmVzb2x2ZXIudjEuUGFja2FnZUNoYW5nZRIcChRpbnN0YWxsZWRfc2l6ZV9kZWx0YRgFIAEoAxI4Cg5maWxlX2NvbmZsaWN0cxgGIAMoCzIgLnRhaWxvci5yZXNvbHZlci52MS5GaWxlQ29uZmxpY3QSMwoHZmFpbHVyZRgHIAEoCzIiLnRhaWxvci5yZXNvbHZlci52MS5SZXNvbHZlRmFpbHVyZRIWCg5pbnN0YWxsZWRfc2l6ZRgIIAEoBCIaChhHZXRVbml2ZXJzZVN0YXR1c1JlcXVlc3QiYwoMQXJjaFVuaXZlcnNlEgwKBGFyY2gYASABKAkSFQoNcGFja2FnZV9jb3VudBgCIAEoDRIuCgp1cGRhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJcChlHZXRVbml2ZXJzZVN0YXR1c1Jlc3BvbnNlEg0KBXJlYWR5GAEgASgIEjAKBmFyY2hlcxgCIAMoCzIgLnRhaWxvci5yZXNvbHZlci52MS5BcmNoVW5pdmVyc2UynAQKD1Jlc29sdmVyU2VydmljZRJsCg5HZXRTZXJ2aWNlSW5mbxIpLnRhaWxvci5yZXNvbHZlci52MS5HZXRTZXJ2aWNlSW5mb1JlcXVlc3QaKi50YWlsb3IucmVzb2x2ZXIudjEuR2V0U2VydmljZUluZm9SZXNwb25zZSIDkAIBElcKB1Jlc29sdmUSIi50YWlsb3IucmVzb2x2ZXIudjEuUmVzb2x2ZVJlcXVlc3QaIy50YWlsb3IucmVzb2x2ZXIudjEuUmVzb2x2ZVJlc3BvbnNlIgOQAgEScgoQRW50aXRsZWRQYWNrYWdlcxIrLnRhaWxvci5yZXNvbHZlci52MS5FbnRpdGxlZFBhY2thZ2VzUmVxdWVzdBosLnRhaWxvci5yZXNvbHZlci52MS5FbnRpdGxlZFBhY2thZ2VzUmVzcG9uc2UiA5ACARJXCgdQcmV2aWV3EiIudGFpbG9yLnJlc29sdmVyLnYxLlByZXZpZXdSZXF1ZXN0GiMudGFpbG9yLnJlc29sdmVyLnYxLlByZXZpZXdSZXNwb25zZSIDkAIBEnUKEUdldFVuaXZlcnNlU3RhdHVzEiwudGFpbG9yLnJlc29sdmVyLnYxLkdldFVuaXZlcnNlU3RhdHVzUmVxdWVzdBotLnRhaWxvci5yZXNvbHZlci52MS5HZXRVbml2ZXJzZVN0YXR1c1Jlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_google_protobuf_timestamp, file_tailor_catalog_v1_catalog, file_tailor_common_v1_types]);
 
 /**
  * GetServiceInfoRequest has no fields yet.
@@ -49,8 +53,553 @@ export const GetServiceInfoResponseSchema: GenMessage<GetServiceInfoResponse> = 
   messageDesc(file_tailor_resolver_v1_resolver, 1);
 
 /**
- * ResolverService computes package closures with apk semantics.
- * Later issues add its domain methods; every service starts with identity.
+ * ResolvedPackage is one package of a closure.
+ *
+ * @generated from message tailor.resolver.v1.ResolvedPackage
+ */
+export type ResolvedPackage = Message<"tailor.resolver.v1.ResolvedPackage"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string version = 2;
+   */
+  version: string;
+
+  /**
+   * @generated from field: string arch = 3;
+   */
+  arch: string;
+
+  /**
+   * @generated from field: string repository = 4;
+   */
+  repository: string;
+
+  /**
+   * apk identity checksum ("Q1…").
+   *
+   * @generated from field: string checksum = 5;
+   */
+  checksum: string;
+
+  /**
+   * @generated from field: uint64 size = 6;
+   */
+  size: bigint;
+
+  /**
+   * @generated from field: uint64 installed_size = 7;
+   */
+  installedSize: bigint;
+
+  /**
+   * True for the source image's own packages.
+   *
+   * @generated from field: bool pinned = 8;
+   */
+  pinned: boolean;
+
+  /**
+   * @generated from field: string origin = 9;
+   */
+  origin: string;
+};
+
+/**
+ * Describes the message tailor.resolver.v1.ResolvedPackage.
+ * Use `create(ResolvedPackageSchema)` to create a new message.
+ */
+export const ResolvedPackageSchema: GenMessage<ResolvedPackage> = /*@__PURE__*/
+  messageDesc(file_tailor_resolver_v1_resolver, 2);
+
+/**
+ * ResolveProblem is one part of an unsatisfiable closure.
+ *
+ * @generated from message tailor.resolver.v1.ResolveProblem
+ */
+export type ResolveProblem = Message<"tailor.resolver.v1.ResolveProblem"> & {
+  /**
+   * "name-version" or the name the problem is about.
+   *
+   * @generated from field: string package = 1;
+   */
+  package: string;
+
+  /**
+   * e.g. "breaks", "conflicts", "not_entitled", "no_such_package", "end_of_life".
+   *
+   * @generated from field: string kind = 2;
+   */
+  kind: string;
+
+  /**
+   * apk's lines about it ("breaks: world[foo>2]", "required by: …").
+   *
+   * @generated from field: repeated string lines = 3;
+   */
+  lines: string[];
+};
+
+/**
+ * Describes the message tailor.resolver.v1.ResolveProblem.
+ * Use `create(ResolveProblemSchema)` to create a new message.
+ */
+export const ResolveProblemSchema: GenMessage<ResolveProblem> = /*@__PURE__*/
+  messageDesc(file_tailor_resolver_v1_resolver, 3);
+
+/**
+ * ResolveFailure explains why no closure exists.
+ *
+ * @generated from message tailor.resolver.v1.ResolveFailure
+ */
+export type ResolveFailure = Message<"tailor.resolver.v1.ResolveFailure"> & {
+  /**
+   * apk's error output ("ERROR: unable to select packages:\n  …").
+   *
+   * @generated from field: string text = 1;
+   */
+  text: string;
+
+  /**
+   * @generated from field: repeated tailor.resolver.v1.ResolveProblem problems = 2;
+   */
+  problems: ResolveProblem[];
+
+  /**
+   * Packages refused because the organization is not entitled to them.
+   *
+   * @generated from field: repeated string not_entitled = 3;
+   */
+  notEntitled: string[];
+};
+
+/**
+ * Describes the message tailor.resolver.v1.ResolveFailure.
+ * Use `create(ResolveFailureSchema)` to create a new message.
+ */
+export const ResolveFailureSchema: GenMessage<ResolveFailure> = /*@__PURE__*/
+  messageDesc(file_tailor_resolver_v1_resolver, 4);
+
+/**
+ * ResolveRequest names what to resolve.
+ *
+ * @generated from message tailor.resolver.v1.ResolveRequest
+ */
+export type ResolveRequest = Message<"tailor.resolver.v1.ResolveRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: string source_image = 2;
+   */
+  sourceImage: string;
+
+  /**
+   * @generated from field: string arch = 3;
+   */
+  arch: string;
+
+  /**
+   * Added packages (apk atoms).
+   *
+   * @generated from field: repeated string packages = 4;
+   */
+  packages: string[];
+
+  /**
+   * Resolve the -dev variant (adds the source image's dev packages).
+   *
+   * @generated from field: bool dev_variant = 5;
+   */
+  devVariant: boolean;
+};
+
+/**
+ * Describes the message tailor.resolver.v1.ResolveRequest.
+ * Use `create(ResolveRequestSchema)` to create a new message.
+ */
+export const ResolveRequestSchema: GenMessage<ResolveRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_resolver_v1_resolver, 5);
+
+/**
+ * ResolveResponse is a closure or why there is none.
+ *
+ * @generated from message tailor.resolver.v1.ResolveResponse
+ */
+export type ResolveResponse = Message<"tailor.resolver.v1.ResolveResponse"> & {
+  /**
+   * @generated from field: bool ok = 1;
+   */
+  ok: boolean;
+
+  /**
+   * Install order: dependencies before dependents, as apk installs them.
+   *
+   * @generated from field: repeated tailor.resolver.v1.ResolvedPackage packages = 2;
+   */
+  packages: ResolvedPackage[];
+
+  /**
+   * @generated from field: uint64 installed_size = 3;
+   */
+  installedSize: bigint;
+
+  /**
+   * @generated from field: tailor.resolver.v1.ResolveFailure failure = 4;
+   */
+  failure?: ResolveFailure | undefined;
+
+  /**
+   * Version of the source image's main package in this closure.
+   *
+   * @generated from field: string source_image_version = 5;
+   */
+  sourceImageVersion: string;
+};
+
+/**
+ * Describes the message tailor.resolver.v1.ResolveResponse.
+ * Use `create(ResolveResponseSchema)` to create a new message.
+ */
+export const ResolveResponseSchema: GenMessage<ResolveResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_resolver_v1_resolver, 6);
+
+/**
+ * EntitledPackagesRequest names the organization and arch.
+ *
+ * @generated from message tailor.resolver.v1.EntitledPackagesRequest
+ */
+export type EntitledPackagesRequest = Message<"tailor.resolver.v1.EntitledPackagesRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: string arch = 2;
+   */
+  arch: string;
+
+  /**
+   * Only names starting with this.
+   *
+   * @generated from field: string prefix = 3;
+   */
+  prefix: string;
+};
+
+/**
+ * Describes the message tailor.resolver.v1.EntitledPackagesRequest.
+ * Use `create(EntitledPackagesRequestSchema)` to create a new message.
+ */
+export const EntitledPackagesRequestSchema: GenMessage<EntitledPackagesRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_resolver_v1_resolver, 7);
+
+/**
+ * EntitledPackage is a package name an organization may add.
+ *
+ * @generated from message tailor.resolver.v1.EntitledPackage
+ */
+export type EntitledPackage = Message<"tailor.resolver.v1.EntitledPackage"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Supported versions available, highest first.
+   *
+   * @generated from field: repeated string versions = 2;
+   */
+  versions: string[];
+
+  /**
+   * Why it is entitled: "source-image:<name>" or "grant".
+   *
+   * @generated from field: repeated string sources = 3;
+   */
+  sources: string[];
+
+  /**
+   * @generated from field: string description = 4;
+   */
+  description: string;
+};
+
+/**
+ * Describes the message tailor.resolver.v1.EntitledPackage.
+ * Use `create(EntitledPackageSchema)` to create a new message.
+ */
+export const EntitledPackageSchema: GenMessage<EntitledPackage> = /*@__PURE__*/
+  messageDesc(file_tailor_resolver_v1_resolver, 8);
+
+/**
+ * EntitledPackagesResponse lists entitled packages by name.
+ *
+ * @generated from message tailor.resolver.v1.EntitledPackagesResponse
+ */
+export type EntitledPackagesResponse = Message<"tailor.resolver.v1.EntitledPackagesResponse"> & {
+  /**
+   * @generated from field: repeated tailor.resolver.v1.EntitledPackage packages = 1;
+   */
+  packages: EntitledPackage[];
+};
+
+/**
+ * Describes the message tailor.resolver.v1.EntitledPackagesResponse.
+ * Use `create(EntitledPackagesResponseSchema)` to create a new message.
+ */
+export const EntitledPackagesResponseSchema: GenMessage<EntitledPackagesResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_resolver_v1_resolver, 9);
+
+/**
+ * PackageChange is one difference between two closures.
+ *
+ * @generated from message tailor.resolver.v1.PackageChange
+ */
+export type PackageChange = Message<"tailor.resolver.v1.PackageChange"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Empty when the package is added.
+   *
+   * @generated from field: string old_version = 2;
+   */
+  oldVersion: string;
+
+  /**
+   * Empty when the package is removed.
+   *
+   * @generated from field: string new_version = 3;
+   */
+  newVersion: string;
+
+  /**
+   * @generated from field: int64 installed_size_delta = 4;
+   */
+  installedSizeDelta: bigint;
+};
+
+/**
+ * Describes the message tailor.resolver.v1.PackageChange.
+ * Use `create(PackageChangeSchema)` to create a new message.
+ */
+export const PackageChangeSchema: GenMessage<PackageChange> = /*@__PURE__*/
+  messageDesc(file_tailor_resolver_v1_resolver, 10);
+
+/**
+ * FileConflict is a path two packages of the closure both install.
+ *
+ * @generated from message tailor.resolver.v1.FileConflict
+ */
+export type FileConflict = Message<"tailor.resolver.v1.FileConflict"> & {
+  /**
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * @generated from field: repeated string packages = 2;
+   */
+  packages: string[];
+};
+
+/**
+ * Describes the message tailor.resolver.v1.FileConflict.
+ * Use `create(FileConflictSchema)` to create a new message.
+ */
+export const FileConflictSchema: GenMessage<FileConflict> = /*@__PURE__*/
+  messageDesc(file_tailor_resolver_v1_resolver, 11);
+
+/**
+ * PreviewRequest proposes an overlay for a custom image.
+ *
+ * @generated from message tailor.resolver.v1.PreviewRequest
+ */
+export type PreviewRequest = Message<"tailor.resolver.v1.PreviewRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * The custom image (its latest revision is the baseline); empty to
+   * preview a new custom image of `source_image`.
+   *
+   * @generated from field: string custom_image = 2;
+   */
+  customImage: string;
+
+  /**
+   * @generated from field: string source_image = 3;
+   */
+  sourceImage: string;
+
+  /**
+   * @generated from field: string arch = 4;
+   */
+  arch: string;
+
+  /**
+   * @generated from field: tailor.catalog.v1.Overlay overlay = 5;
+   */
+  overlay?: Overlay | undefined;
+};
+
+/**
+ * Describes the message tailor.resolver.v1.PreviewRequest.
+ * Use `create(PreviewRequestSchema)` to create a new message.
+ */
+export const PreviewRequestSchema: GenMessage<PreviewRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_resolver_v1_resolver, 12);
+
+/**
+ * PreviewResponse is what the change would do.
+ *
+ * @generated from message tailor.resolver.v1.PreviewResponse
+ */
+export type PreviewResponse = Message<"tailor.resolver.v1.PreviewResponse"> & {
+  /**
+   * @generated from field: bool ok = 1;
+   */
+  ok: boolean;
+
+  /**
+   * @generated from field: repeated tailor.resolver.v1.PackageChange added = 2;
+   */
+  added: PackageChange[];
+
+  /**
+   * @generated from field: repeated tailor.resolver.v1.PackageChange removed = 3;
+   */
+  removed: PackageChange[];
+
+  /**
+   * @generated from field: repeated tailor.resolver.v1.PackageChange changed = 4;
+   */
+  changed: PackageChange[];
+
+  /**
+   * @generated from field: int64 installed_size_delta = 5;
+   */
+  installedSizeDelta: bigint;
+
+  /**
+   * Paths installed by more than one package of the new closure (only for
+   * packages whose file lists the catalog knows).
+   *
+   * @generated from field: repeated tailor.resolver.v1.FileConflict file_conflicts = 6;
+   */
+  fileConflicts: FileConflict[];
+
+  /**
+   * Set when the proposed closure cannot be resolved.
+   *
+   * @generated from field: tailor.resolver.v1.ResolveFailure failure = 7;
+   */
+  failure?: ResolveFailure | undefined;
+
+  /**
+   * @generated from field: uint64 installed_size = 8;
+   */
+  installedSize: bigint;
+};
+
+/**
+ * Describes the message tailor.resolver.v1.PreviewResponse.
+ * Use `create(PreviewResponseSchema)` to create a new message.
+ */
+export const PreviewResponseSchema: GenMessage<PreviewResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_resolver_v1_resolver, 13);
+
+/**
+ * GetUniverseStatusRequest has no fields.
+ *
+ * @generated from message tailor.resolver.v1.GetUniverseStatusRequest
+ */
+export type GetUniverseStatusRequest = Message<"tailor.resolver.v1.GetUniverseStatusRequest"> & {
+};
+
+/**
+ * Describes the message tailor.resolver.v1.GetUniverseStatusRequest.
+ * Use `create(GetUniverseStatusRequestSchema)` to create a new message.
+ */
+export const GetUniverseStatusRequestSchema: GenMessage<GetUniverseStatusRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_resolver_v1_resolver, 14);
+
+/**
+ * ArchUniverse is the in-memory universe of one arch.
+ *
+ * @generated from message tailor.resolver.v1.ArchUniverse
+ */
+export type ArchUniverse = Message<"tailor.resolver.v1.ArchUniverse"> & {
+  /**
+   * @generated from field: string arch = 1;
+   */
+  arch: string;
+
+  /**
+   * @generated from field: uint32 package_count = 2;
+   */
+  packageCount: number;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp updated_at = 3;
+   */
+  updatedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message tailor.resolver.v1.ArchUniverse.
+ * Use `create(ArchUniverseSchema)` to create a new message.
+ */
+export const ArchUniverseSchema: GenMessage<ArchUniverse> = /*@__PURE__*/
+  messageDesc(file_tailor_resolver_v1_resolver, 15);
+
+/**
+ * GetUniverseStatusResponse describes the universe.
+ *
+ * @generated from message tailor.resolver.v1.GetUniverseStatusResponse
+ */
+export type GetUniverseStatusResponse = Message<"tailor.resolver.v1.GetUniverseStatusResponse"> & {
+  /**
+   * False until the first load from the catalog finished.
+   *
+   * @generated from field: bool ready = 1;
+   */
+  ready: boolean;
+
+  /**
+   * @generated from field: repeated tailor.resolver.v1.ArchUniverse arches = 2;
+   */
+  arches: ArchUniverse[];
+};
+
+/**
+ * Describes the message tailor.resolver.v1.GetUniverseStatusResponse.
+ * Use `create(GetUniverseStatusResponseSchema)` to create a new message.
+ */
+export const GetUniverseStatusResponseSchema: GenMessage<GetUniverseStatusResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_resolver_v1_resolver, 16);
+
+/**
+ * ResolverService computes package closures with apk semantics, restricted
+ * to what an organization is entitled to, with the source image's packages
+ * pinned. It keeps the package universe of every arch in memory, fed by the
+ * catalog and its events.
+ *
+ * Authentication: every call except GetServiceInfo carries metadata
+ * `authorization: Bearer <token>` (audience "api"); tenant-scoped calls
+ * need a member of the organization (viewer or above) or an administrator,
+ * and another organization answers NOT_FOUND.
  *
  * @generated from service tailor.resolver.v1.ResolverService
  */
@@ -64,6 +613,51 @@ export const ResolverService: GenService<{
     methodKind: "unary";
     input: typeof GetServiceInfoRequestSchema;
     output: typeof GetServiceInfoResponseSchema;
+  },
+  /**
+   * Resolve computes the closure of a source image plus added packages for
+   * one arch. A closure that cannot be satisfied is not an RPC error: the
+   * response says why, in apk's words and structured.
+   *
+   * @generated from rpc tailor.resolver.v1.ResolverService.Resolve
+   */
+  resolve: {
+    methodKind: "unary";
+    input: typeof ResolveRequestSchema;
+    output: typeof ResolveResponseSchema;
+  },
+  /**
+   * EntitledPackages lists the package names and supported versions an
+   * organization may add for one arch: the closures of its purchased source
+   * images plus explicit grants.
+   *
+   * @generated from rpc tailor.resolver.v1.ResolverService.EntitledPackages
+   */
+  entitledPackages: {
+    methodKind: "unary";
+    input: typeof EntitledPackagesRequestSchema;
+    output: typeof EntitledPackagesResponseSchema;
+  },
+  /**
+   * Preview says what a proposed overlay would change in a custom image's
+   * closure before it is saved.
+   *
+   * @generated from rpc tailor.resolver.v1.ResolverService.Preview
+   */
+  preview: {
+    methodKind: "unary";
+    input: typeof PreviewRequestSchema;
+    output: typeof PreviewResponseSchema;
+  },
+  /**
+   * GetUniverseStatus reports what the resolver holds in memory.
+   *
+   * @generated from rpc tailor.resolver.v1.ResolverService.GetUniverseStatus
+   */
+  getUniverseStatus: {
+    methodKind: "unary";
+    input: typeof GetUniverseStatusRequestSchema;
+    output: typeof GetUniverseStatusResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_tailor_resolver_v1_resolver, 0);

@@ -1,0 +1,177 @@
+import { Code, TailorError } from "@tailor/grpc";
+import type { Logger } from "@tailor/log";
+import type { catalogV1 } from "@tailor/proto";
+import type { ServiceClient } from "@tailor/service";
+import type { KnownPackage, RepositoryFacts } from "./known-package.js";
+import { knownPackageFromCatalog } from "./known-package.js";
+import type { PackageUniverse } from "./package-universe.js";
+
+/** What the loader needs: the catalog, called as the resolver itself. */
+export interface UniverseLoaderDependencies {
+  readonly catalog: ServiceClient<typeof catalogV1.CatalogService>;
+  /** Metadata of the resolver's own credential (TAILOR_SERVICE_API_KEY). */
+  serviceMetadata(): Promise<Record<string, string>>;
+  readonly universe: PackageUniverse;
+  readonly logger: Logger;
+  /** Where full loads come from instead of the catalog (tests, tools). */
+  readonly source?: PackageSource;
+}
+
+/** Every package of every repository and arch, for a full load. */
+export type PackageSource = (signal?: AbortSignal) => Promise<Iterable<KnownPackage>>;
+
+/** Loads the universe from the catalog and applies published packages to it. */
+export interface UniverseLoader {
+  /** Reads every repository and arch from the catalog and replaces the universe. */
+  loadAll(signal?: AbortSignal): Promise<{ packages: number; durationMs: number }>;
+  /**
+   * Keeps calling {@link loadAll} with backoff (1 s doubling to 30 s, with
+   * jitter) until it succeeds or `signal` aborts; a catalog that is not up
+   * yet is normal while a platform starts.
+   */
+  loadAllWithRetry(signal: AbortSignal): Promise<void>;
+  /**
+   * Fetches one published package and adds it to the universe; false when the
+   * catalog no longer has it (nothing to add).
+   */
+  applyPublished(
+    event: { repository: string; arch: string; name: string; version: string },
+    signal?: AbortSignal,
+  ): Promise<boolean>;
+}
+
+/** Deadline of one ListIndexEntries stream (a large index is a few thousand rows). */
+const STREAM_DEADLINE_MS = 120_000;
+const RETRY_FIRST_MS = 1_000;
+const RETRY_MAX_MS = 30_000;
+
+/** Creates the loader over the catalog client. */
+export function createUniverseLoader(deps: UniverseLoaderDependencies): UniverseLoader {
+  const repositories = new Map<string, RepositoryFacts>();
+
+  function rememberRepositories(list: readonly catalogV1.Repository[]): void {
+    repositories.clear();
+    list.forEach((repository, index) => {
+      repositories.set(repository.name, facts(repository, index));
+    });
+  }
+
+  async function repositoryFacts(name: string, signal?: AbortSignal): Promise<RepositoryFacts> {
+    const known = repositories.get(name);
+    if (known !== undefined) return known;
+    // A repository created after the last full load: learn its tag.
+    const { repository } = await deps.catalog.getRepository(
+      { name },
+      { metadata: await deps.serviceMetadata(), ...(signal === undefined ? {} : { signal }) },
+    );
+    const learned = facts(
+      repository ?? ({ name, tag: "" } as catalogV1.Repository),
+      repositories.size,
+    );
+    repositories.set(name, learned);
+    return learned;
+  }
+
+  const loader: UniverseLoader = {
+    async loadAll(signal) {
+      const started = performance.now();
+      if (deps.source !== undefined) {
+        const packages = [...(await deps.source(signal))];
+        deps.universe.replaceAll(packages);
+        return { packages: packages.length, durationMs: Math.round(performance.now() - started) };
+      }
+      const options = { metadata: await deps.serviceMetadata(), ...(signal ? { signal } : {}) };
+      const { repositories: list } = await deps.catalog.listRepositories({}, options);
+      const packages: KnownPackage[] = [];
+      list.forEach((repository, index) => {
+        repositories.set(repository.name, facts(repository, index));
+      });
+      for (const [index, repository] of list.entries()) {
+        const repositoryFacts = facts(repository, index);
+        for (const arch of repository.arches) {
+          const stream = deps.catalog.listIndexEntries(
+            { repository: repository.name, arch },
+            { ...options, deadlineMs: STREAM_DEADLINE_MS },
+          );
+          for await (const batch of stream) {
+            for (const message of batch.packages) {
+              packages.push(knownPackageFromCatalog(message, repositoryFacts));
+            }
+          }
+        }
+      }
+      rememberRepositories(list);
+      deps.universe.replaceAll(packages);
+      const durationMs = Math.round(performance.now() - started);
+      deps.logger.info(
+        {
+          packages: packages.length,
+          repositories: list.length,
+          arches: deps.universe.arches(),
+          durationMs,
+        },
+        "package universe loaded from the catalog",
+      );
+      return { packages: packages.length, durationMs };
+    },
+
+    async loadAllWithRetry(signal) {
+      let waitMs = RETRY_FIRST_MS;
+      for (let attempt = 1; !signal.aborted; attempt++) {
+        try {
+          await loader.loadAll(signal);
+          return;
+        } catch (error) {
+          if (signal.aborted) return;
+          const delay = Math.round(waitMs * (0.5 + Math.random()));
+          deps.logger.warn(
+            { err: error, attempt, retryInMs: delay },
+            "cannot load the package universe from the catalog yet; retrying",
+          );
+          await sleep(delay, signal);
+          waitMs = Math.min(waitMs * 2, RETRY_MAX_MS);
+        }
+      }
+    },
+
+    async applyPublished(event, signal) {
+      const repository = await repositoryFacts(event.repository, signal);
+      try {
+        const { package: message } = await deps.catalog.getPackage(
+          {
+            repository: event.repository,
+            arch: event.arch,
+            name: event.name,
+            version: event.version,
+          },
+          { metadata: await deps.serviceMetadata(), ...(signal === undefined ? {} : { signal }) },
+        );
+        if (message === undefined) return false;
+        deps.universe.upsert(knownPackageFromCatalog(message, repository));
+        return true;
+      } catch (error) {
+        // Removed again before we asked (a later sync): the next full load agrees.
+        if (error instanceof TailorError && error.code === Code.NOT_FOUND) return false;
+        throw error;
+      }
+    },
+  };
+  return loader;
+}
+
+function facts(repository: catalogV1.Repository, index: number): RepositoryFacts {
+  const tag = repository.tag.replace(/^@/, "");
+  return { name: repository.name, tag: tag === "" ? undefined : tag, priority: index };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
