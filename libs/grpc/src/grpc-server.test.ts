@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { createLogger } from "@tailor/log";
+import { createLogger, createSilentLogger } from "@tailor/log";
 import { healthV1 } from "@tailor/proto";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
@@ -220,6 +220,26 @@ describe("health", () => {
     );
 
     server.health.set(Entitlement.typeName, "NOT_SERVING");
+    expect(await health.check(Entitlement.typeName)).toBe("NOT_SERVING");
+  });
+
+  it("keeps a held service NOT_SERVING through listen until the hold is released", async () => {
+    const server = cleanup.server(
+      createGrpcServer({ logger: createSilentLogger() }).add(Entitlement, entitlementImpl()),
+    );
+    // Held before listening, as a service still loading its data does in start().
+    const loading = server.health.hold(Entitlement.typeName);
+    const { address } = await server.listen("127.0.0.1:0");
+    const health = cleanup.client(createHealthClient(address));
+    expect(await health.check()).toBe("SERVING");
+    expect(await health.check(Entitlement.typeName)).toBe("NOT_SERVING");
+    loading.release();
+    loading.release();
+    expect(await health.check(Entitlement.typeName)).toBe("SERVING");
+    // An explicit NOT_SERVING survives a hold released later.
+    const again = server.health.hold(Entitlement.typeName);
+    server.health.set(Entitlement.typeName, "NOT_SERVING");
+    again.release();
     expect(await health.check(Entitlement.typeName)).toBe("NOT_SERVING");
   });
 

@@ -16,6 +16,18 @@ export interface HealthReporter {
   set(service: string, status: ServingStatus): void;
   /** The current status, or undefined for a service the server does not know. */
   get(service: string): ServingStatus | undefined;
+  /**
+   * Reports `service` NOT_SERVING, whatever `set` says, until the returned
+   * hold is released — for a service that is listening but not yet useful
+   * (e.g. still loading data). Releasing restores the status last `set`.
+   */
+  hold(service: string): HealthHold;
+}
+
+/** A service kept NOT_SERVING by {@link HealthReporter.hold}. */
+export interface HealthHold {
+  /** Ends this hold (idempotent); the service reports its own status again once no hold is left. */
+  release(): void;
 }
 
 const Wire = healthV1.HealthCheckResponse_ServingStatus;
@@ -23,11 +35,39 @@ const Wire = healthV1.HealthCheckResponse_ServingStatus;
 /** Health state plus the Health service implementation that reads it. */
 export class HealthState implements HealthReporter {
   readonly #statuses = new Map<string, ServingStatus>();
+  // What `set` asked for, kept while holds override it.
+  readonly #wanted = new Map<string, ServingStatus>();
+  readonly #holds = new Map<string, number>();
   readonly #waiters = new Set<() => void>();
   #shutDown = false;
 
   set(service: string, status: ServingStatus): void {
-    if (this.#shutDown || this.#statuses.get(service) === status) return;
+    if (this.#shutDown) return;
+    this.#wanted.set(service, status);
+    this.#apply(service);
+  }
+
+  hold(service: string): HealthHold {
+    this.#holds.set(service, (this.#holds.get(service) ?? 0) + 1);
+    this.#apply(service);
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        const left = (this.#holds.get(service) ?? 1) - 1;
+        if (left === 0) this.#holds.delete(service);
+        else this.#holds.set(service, left);
+        this.#apply(service);
+      },
+    };
+  }
+
+  #apply(service: string): void {
+    if (this.#shutDown) return;
+    const wanted = this.#wanted.get(service);
+    const status: ServingStatus | undefined = this.#holds.has(service) ? "NOT_SERVING" : wanted;
+    if (status === undefined || this.#statuses.get(service) === status) return;
     this.#statuses.set(service, status);
     this.#wake();
   }

@@ -22,7 +22,7 @@ export type { GrpcServer, GrpcServerOptions } from "./grpc-server.js";
 export { createGrpcServer, GrpcServerError } from "./grpc-server.js";
 export type { HealthClient, HealthClientOptions, HealthStatus } from "./health-client.js";
 export { createHealthClient } from "./health-client.js";
-export type { HealthReporter, ServingStatus } from "./health-reporter.js";
+export type { HealthHold, HealthReporter, ServingStatus } from "./health-reporter.js";
 export type { InProcessClientOptions } from "./in-process-client.js";
 export { createInProcessClient } from "./in-process-client.js";
 export { mapErrors } from "./map-errors.js";

@@ -20,7 +20,6 @@ import { createPackageFileCache } from "./source-images/package-file-cache.js";
 import { createSourceImageCache } from "./source-images/source-image-cache.js";
 import { migrations } from "./store/migrations/index.js";
 import { createPackageUniverse } from "./universe/package-universe.js";
-import { holdNotServing } from "./universe/serving-gate.js";
 import type { PackageSource } from "./universe/universe-loader.js";
 import { createUniverseLoader } from "./universe/universe-loader.js";
 
@@ -133,7 +132,8 @@ export function createResolverService(options: ResolverServiceOptions = {}): Ser
         serviceMetadata,
       };
       context.grpc.add(resolverV1.ResolverService, createResolverHandlers(deps));
-      const gate = holdNotServing(context.grpc.health, resolverV1.ResolverService.typeName);
+      // Listening but useless until the universe is loaded: health says so.
+      const loading = context.grpc.health.hold(resolverV1.ResolverService.typeName);
       const canLoad = credentials !== undefined || options.packages !== undefined;
       if (!canLoad) {
         logger.error(
@@ -155,7 +155,7 @@ export function createResolverService(options: ResolverServiceOptions = {}): Ser
         if (!canLoad) return;
         await loader.loadAllWithRetry(stopping.signal);
         if (stopping.signal.aborted) return;
-        gate.open();
+        loading.release();
         const reload =
           config.reloadIntervalSeconds === 0
             ? undefined
