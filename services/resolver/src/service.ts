@@ -106,6 +106,12 @@ export function createResolverService(options: ResolverServiceOptions = {}): Ser
           metrics.rebuildSeconds.observe({ arch: snapshot.arch }, durationMs / 1000);
           metrics.universePackages.set({ arch: snapshot.arch }, snapshot.packageCount);
         },
+        onRebuildFailed(arch, error) {
+          logger.error(
+            { err: error, arch },
+            "cannot compile the package universe after a catalog event; keeping the previous one",
+          );
+        },
       });
       const loader = createUniverseLoader({
         catalog,
@@ -151,29 +157,34 @@ export function createResolverService(options: ResolverServiceOptions = {}): Ser
       await context.bus.provisionConsumer(consumer);
 
       const stopping = new AbortController();
+      // Full reloads one after another (never two at once), awaited by stop().
+      const reloadPeriodically = async () => {
+        if (config.reloadIntervalSeconds === 0) return;
+        while (!stopping.signal.aborted) {
+          await sleep(config.reloadIntervalSeconds * 1000, stopping.signal);
+          if (stopping.signal.aborted) return;
+          try {
+            await loader.loadAll(stopping.signal);
+            sourceImages.clear();
+          } catch (error) {
+            if (!stopping.signal.aborted) {
+              logger.warn({ err: error }, "periodic universe reload failed");
+            }
+          }
+        }
+      };
       const background = (async () => {
         if (!canLoad) return;
         await loader.loadAllWithRetry(stopping.signal);
         if (stopping.signal.aborted) return;
         loading.release();
-        const reload =
-          config.reloadIntervalSeconds === 0
-            ? undefined
-            : setInterval(() => {
-                loader.loadAll(stopping.signal).then(
-                  () => sourceImages.clear(),
-                  (error: unknown) =>
-                    logger.warn({ err: error }, "periodic universe reload failed"),
-                );
-              }, config.reloadIntervalSeconds * 1000);
-        try {
-          await consumeCatalogEvents(
+        await Promise.all([
+          consumeCatalogEvents(
             { bus: context.bus, consumer, loader, universe, sourceImages, metrics, logger },
             stopping.signal,
-          );
-        } finally {
-          if (reload !== undefined) clearInterval(reload);
-        }
+          ),
+          reloadPeriodically(),
+        ]);
       })().catch((error: unknown) => {
         if (!stopping.signal.aborted)
           logger.error({ err: error }, "resolver background work stopped");
@@ -192,6 +203,18 @@ export function createResolverService(options: ResolverServiceOptions = {}): Ser
 
 /** The resolver service with its defaults (environment from process.env). */
 export const resolverService: ServiceDefinition = createResolverService();
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
 
 function sanitize(instance: string): string {
   return instance.replace(/[^A-Za-z0-9_-]/g, "_");

@@ -5,6 +5,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { toBinary } from "@bufbuild/protobuf";
 import { authorizationMetadata, generateApiKey } from "@tailor/auth";
 import type { BlobStore } from "@tailor/blob";
 import { createDirectoryBlobStore } from "@tailor/blob";
@@ -26,7 +27,9 @@ import {
   waitFor,
 } from "@tailor/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import type { KnownPackage } from "../src/index.js";
 import { createResolverService } from "../src/index.js";
+import { knownPackageFromCatalog } from "../src/universe/known-package.js";
 import type { TestSigningKey } from "./support/apk-fixtures.js";
 import { buildPackage, createTestSigningKey, layOutAlpine316 } from "./support/apk-fixtures.js";
 import { rejection } from "./support/rejection.js";
@@ -409,4 +412,244 @@ describeWithFixtures("resolver on the real Alpine v3.16 index", (fixturesDir) =>
       health.close();
     }
   }, 30_000);
+
+  it("refuses invalid or too many atoms with INVALID_ARGUMENT naming packages[i]", async () => {
+    const base = { orgId: acmeId, sourceImage: "python", arch: "x86_64" };
+    const invalid = await rejection(
+      resolver.resolve({ ...base, packages: ["jq", "foo bar"] }, acmeViewer),
+    );
+    expect(invalid).toMatchObject({ code: Code.INVALID_ARGUMENT, field: "packages[1]" });
+    expect(invalid.message).toContain('packages[1] "foo bar" is not a valid apk atom');
+    const badVersion = await rejection(
+      resolver.resolve({ ...base, packages: ["jq=abc"] }, acmeViewer),
+    );
+    expect(badVersion).toMatchObject({ code: Code.INVALID_ARGUMENT, field: "packages[0]" });
+    const empty = await rejection(resolver.resolve({ ...base, packages: ["jq", " "] }, acmeViewer));
+    expect(empty).toMatchObject({ code: Code.INVALID_ARGUMENT, field: "packages[1]" });
+    const huge = await rejection(
+      resolver.resolve(
+        { ...base, packages: Array.from({ length: 5_000 }, (_, i) => `pkg${i}`) },
+        acmeViewer,
+      ),
+    );
+    expect(huge).toMatchObject({ code: Code.INVALID_ARGUMENT, field: "packages" });
+    const long = await rejection(
+      resolver.resolve({ ...base, packages: [`a${"x".repeat(5_000)}`] }, acmeViewer),
+    );
+    expect(long).toMatchObject({ code: Code.INVALID_ARGUMENT, field: "packages[0]" });
+    const preview = await rejection(
+      resolver.preview({ ...base, overlay: { packages: ["jq>>>"] } }, acmeViewer),
+    );
+    expect(preview).toMatchObject({ code: Code.INVALID_ARGUMENT, field: "overlay.packages[0]" });
+    // Another organization still learns nothing, not even that its atoms are wrong.
+    const other = await rejection(
+      resolver.resolve({ ...base, packages: ["foo bar"] }, globexOwner),
+    );
+    expect(other.code).toBe(Code.NOT_FOUND);
+  });
+
+  it("keeps previews and custom images apart between tenants", async () => {
+    const other = await rejection(
+      resolver.preview(
+        { orgId: acmeId, customImage: "api", arch: "x86_64", overlay: { packages: ["jq"] } },
+        globexOwner,
+      ),
+    );
+    expect(other.code).toBe(Code.NOT_FOUND);
+    expect(other.message).not.toContain("api");
+    // globex asking about acme's custom image name under its own organization: not found.
+    const globexId = (await entitlement.listOrganizations({}, admin)).organizations.find(
+      (org) => org.name === "globex",
+    )?.id;
+    const borrowed = await rejection(
+      resolver.preview(
+        { orgId: globexId ?? "", customImage: "api", arch: "x86_64", overlay: {} },
+        globexOwner,
+      ),
+    );
+    expect(borrowed.code).toBe(Code.NOT_FOUND);
+    // globex bought nothing and was granted nothing: nothing is listed for it.
+    const listed = await resolver.entitledPackages(
+      { orgId: globexId ?? "", arch: "x86_64" },
+      globexOwner,
+    );
+    expect(listed.packages).toEqual([]);
+    const refused = await resolver.resolve(
+      { orgId: globexId ?? "", sourceImage: "python", arch: "x86_64", packages: ["jq"] },
+      globexOwner,
+    );
+    expect(refused.ok).toBe(false);
+    expect(refused.failure?.notEntitled[0]).toBe("jq");
+  });
+
+  it("gives the same answer to the same request", async () => {
+    const request = {
+      orgId: acmeId,
+      sourceImage: "python",
+      arch: "x86_64",
+      packages: ["jq", "curl"],
+    };
+    const answers = await Promise.all(
+      Array.from({ length: 3 }, () => resolver.resolve(request, acmeViewer)),
+    );
+    const bytes = answers.map((answer) =>
+      Buffer.from(toBinary(resolverV1.ResolveResponseSchema, answer)).toString("hex"),
+    );
+    expect(new Set(bytes).size).toBe(1);
+    const ok = await resolver.resolve({ ...request, packages: ["jq"] }, acmeViewer);
+    const again = await resolver.resolve({ ...request, packages: ["jq"] }, acmeViewer);
+    expect(again).toEqual(ok);
+  });
+
+  it("lists a noarch package under every arch of its repository", async () => {
+    await catalog.createRepository(
+      {
+        name: "multi",
+        kind: catalogV1.RepositoryKind.HOSTED,
+        arches: ["x86_64", "aarch64"],
+        trustedKeys: [key.trustedKey],
+      },
+      admin,
+    );
+    await entitlement.grantPackage(
+      { orgId: acmeId, packageName: "noarch-tool", reason: "test" },
+      admin,
+    );
+    await catalog.publishPackage(
+      {
+        repository: "multi",
+        content: await buildPackage(
+          { name: "noarch-tool", version: "1.0-r0", arch: "noarch" },
+          key.signer,
+        ),
+      },
+      admin,
+    );
+    for (const arch of ["x86_64", "aarch64"]) {
+      const listed = await waitFor(
+        async () => {
+          const answer = await resolver
+            .entitledPackages({ orgId: acmeId, arch, prefix: "noarch-" }, acmeViewer)
+            .catch(() => undefined);
+          return answer?.packages.length === 1 ? answer : undefined;
+        },
+        { timeoutMs: 5_000, intervalMs: 20 },
+      );
+      expect(listed.packages[0]).toMatchObject({ name: "noarch-tool", versions: ["1.0-r0"] });
+    }
+  });
+
+  it("keeps packages published during the bootstrap load and during a periodic reload", async () => {
+    // A replica whose loads read the real catalog, then wait while a package
+    // is published (its event stored) before handing over what they read.
+    for (const packageName of ["late-tool"]) {
+      await entitlement.grantPackage({ orgId: acmeId, packageName, reason: "test" }, admin);
+    }
+    const readCatalog = async (): Promise<KnownPackage[]> => {
+      const { repositories } = await catalog.listRepositories({}, admin);
+      const packages: KnownPackage[] = [];
+      for (const [index, repository] of repositories.entries()) {
+        for (const arch of repository.arches) {
+          for await (const batch of catalog.listIndexEntries(
+            { repository: repository.name, arch },
+            admin,
+          )) {
+            for (const message of batch.packages) {
+              packages.push(
+                knownPackageFromCatalog(message, {
+                  name: repository.name,
+                  tag: undefined,
+                  priority: index,
+                }),
+              );
+            }
+          }
+        }
+      }
+      return packages;
+    };
+    const addresses: PlatformConfig = {
+      ...config,
+      resolverAddress: `127.0.0.1:${await freePort()}`,
+    };
+    const lateVersions = async () => {
+      const listed = await replicaClient.entitledPackages(
+        { orgId: acmeId, arch: "x86_64", prefix: "late-tool" },
+        acmeViewer,
+      );
+      return listed.packages[0]?.versions ?? [];
+    };
+    let loads = 0;
+    let reloaded: () => void = () => undefined;
+    const reloadDone = new Promise<void>((resolve) => {
+      reloaded = resolve;
+    });
+    const replicaClient = createGrpcClient(resolverV1.ResolverService, {
+      address: addresses.resolverAddress,
+    });
+    const replica = await startTestService(
+      createResolverService({
+        environment: { TAILOR_SERVICE_API_KEY: serviceKey, TAILOR_RESOLVER_RELOAD_SECONDS: "1" },
+        instanceId: "late-events",
+        async packages() {
+          loads++;
+          const read = await readCatalog();
+          if (loads === 1) {
+            await publish(await buildPackage({ name: "late-tool", version: "1.0-r0" }, key.signer));
+            await new Promise((resolve) => setTimeout(resolve, 300));
+          } else if (loads === 2) {
+            await publish(await buildPackage({ name: "late-tool", version: "2.0-r0" }, key.signer));
+            // The event is applied while this reload still holds its older picture.
+            await waitFor(async () => (await lateVersions()).includes("2.0-r0") || undefined, {
+              timeoutMs: 5_000,
+              intervalMs: 20,
+            });
+            setTimeout(reloaded, 50);
+          }
+          return read;
+        },
+      }),
+      { database: pg.database, nats, config: addresses, logger },
+    );
+    services.push(replica);
+    try {
+      await waitFor(async () => (await lateVersions()).includes("1.0-r0") || undefined, {
+        timeoutMs: 5_000,
+        intervalMs: 20,
+      });
+      await reloadDone;
+      expect(await lateVersions()).toEqual(["2.0-r0", "1.0-r0"]);
+    } finally {
+      replicaClient.close();
+    }
+  }, 30_000);
+
+  it("starts and stops twice on one NATS namespace, serving each time", async () => {
+    for (let round = 0; round < 2; round++) {
+      const addresses: PlatformConfig = {
+        ...config,
+        resolverAddress: `127.0.0.1:${await freePort()}`,
+      };
+      const replica = await startTestService(
+        createResolverService({
+          environment: { TAILOR_SERVICE_API_KEY: serviceKey, TAILOR_RESOLVER_RELOAD_SECONDS: "1" },
+          instanceId: "twice",
+        }),
+        { database: pg.database, nats, config: addresses, logger },
+      );
+      const health = createHealthClient(addresses.resolverAddress);
+      try {
+        await waitFor(
+          async () =>
+            (await health.check(resolverV1.ResolverService.typeName)) === "SERVING" || undefined,
+          { timeoutMs: 15_000, intervalMs: 20 },
+        );
+      } finally {
+        health.close();
+      }
+      const started = performance.now();
+      await replica.stop();
+      expect(performance.now() - started).toBeLessThan(5_000);
+    }
+  }, 60_000);
 });

@@ -27,8 +27,13 @@ export interface CatalogEventConsumerDependencies {
 
 /** Events handled at once: fetching packages is I/O bound and order does not matter (upserts by key). */
 const CONCURRENCY = 8;
-/** Redelivery delay when the catalog cannot answer. */
-const RETRY_DELAY_MS = 1_000;
+/**
+ * Redelivery delay when the catalog cannot answer: 1 s, doubling with every
+ * delivery (1+2+4+8+16 s over the consumer's 5 deliveries), so a catalog
+ * restart does not exhaust an event's deliveries in a few seconds.
+ */
+const RETRY_FIRST_MS = 1_000;
+const RETRY_MAX_MS = 30_000;
 
 /**
  * Keeps the universe current: a published package is fetched from the catalog
@@ -74,7 +79,8 @@ export async function consumeCatalogEvents(
           { err: error, subject: delivery.subject },
           "cannot apply a catalog event yet; retrying",
         );
-        delivery.nak(RETRY_DELAY_MS, error instanceof Error ? error.message : String(error));
+        const delay = Math.min(RETRY_FIRST_MS * 2 ** (delivery.deliveryCount - 1), RETRY_MAX_MS);
+        delivery.nak(delay, error instanceof Error ? error.message : String(error));
       }
     })();
     inFlight.add(work);

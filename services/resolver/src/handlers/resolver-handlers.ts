@@ -7,6 +7,7 @@ import type { HandlerContext, ServiceImpl } from "@tailor/grpc";
 import type { resolverV1 } from "@tailor/proto";
 import { serviceInfo } from "@tailor/service";
 import type { SolvedPackage } from "@tailor/solver";
+import { parseAddedPackages } from "../resolution/added-packages.js";
 import { diffClosures } from "../resolution/closure-diff.js";
 import type {
   ClosureFailure,
@@ -91,7 +92,7 @@ export function createResolverHandlers(deps: ResolverDependencies): ResolverImpl
   ): Promise<OrganizationEntitlements> {
     const response = await deps.entitlement.getEntitlements(
       { orgId },
-      { metadata: deps.callerMetadata(ctx) },
+      { metadata: deps.callerMetadata(ctx), signal: ctx.signal },
     );
     const purchased: SourceImageDefinition[] = [];
     for (const purchase of response.purchases) {
@@ -127,7 +128,9 @@ export function createResolverHandlers(deps: ResolverDependencies): ResolverImpl
         const orgId = required(request.orgId, "org_id");
         await member(ctx, orgId, "resolve images");
         const name = required(request.sourceImage, "source_image");
-        const snapshot = snapshotOf(required(request.arch, "arch"));
+        const arch = required(request.arch, "arch");
+        const added = parseAddedPackages(request.packages, "packages");
+        const snapshot = snapshotOf(arch);
         const [image, entitlements] = await Promise.all([
           deps.sourceImages.get(name, "source_image"),
           entitlementsOf(ctx, orgId),
@@ -136,7 +139,7 @@ export function createResolverHandlers(deps: ResolverDependencies): ResolverImpl
           resolveClosure(snapshot, {
             image,
             devVariant: request.devVariant,
-            added: request.packages.map((atom) => atom.trim()).filter((atom) => atom !== ""),
+            added,
             entitlements,
           }),
         );
@@ -182,14 +185,19 @@ export function createResolverHandlers(deps: ResolverDependencies): ResolverImpl
       withStatus(async () => {
         const orgId = required(request.orgId, "org_id");
         await member(ctx, orgId, "preview custom images");
-        const snapshot = snapshotOf(required(request.arch, "arch"));
+        const arch = required(request.arch, "arch");
+        const proposedAdded = parseAddedPackages(
+          request.overlay?.packages ?? [],
+          "overlay.packages",
+        );
+        const snapshot = snapshotOf(arch);
         let sourceImage: string;
         let baselineAdded: readonly string[] = [];
         const customName = request.customImage.trim();
         if (customName !== "") {
           const { customImage } = await deps.catalog.getCustomImage(
             { orgId, name: customName },
-            { metadata: deps.callerMetadata(ctx) },
+            { metadata: deps.callerMetadata(ctx), signal: ctx.signal },
           );
           sourceImage = customImage?.sourceImage ?? "";
           baselineAdded = customImage?.overlay?.packages ?? [];
@@ -216,18 +224,19 @@ export function createResolverHandlers(deps: ResolverDependencies): ResolverImpl
                 }
               : before;
           }
-          return { baseline: before, proposed: closureOf(request.overlay?.packages ?? []) };
+          return { baseline: before, proposed: closureOf(proposedAdded) };
         });
         if (!proposed.ok) return { ok: false, failure: failureMessage(proposed.failure) };
         const diff = diffClosures(baseline.ok ? baseline.packages : [], proposed.packages);
-        const files = await deps.packageFiles.filesOf(
-          proposed.packages,
-          await deps.serviceMetadata(),
-        );
+        const files = await deps.packageFiles.filesOf(proposed.packages, {
+          metadata: await deps.serviceMetadata(),
+          signal: ctx.signal,
+        });
         const conflicts = findFileConflicts(
           proposed.packages.map((pkg, index) => ({
             name: pkg.name,
             version: pkg.version,
+            ...(pkg.origin === undefined ? {} : { origin: pkg.origin }),
             ...(pkg.replaces === undefined ? {} : { replaces: pkg.replaces }),
             files: files[index],
           })),

@@ -16,3 +16,19 @@ describe("findFileConflicts", () => {
     ]);
   });
 });
+
+describe("findFileConflicts as apk decides who may overwrite", () => {
+  it("lets subpackages of one origin share a path, and still reports a third owner", () => {
+    const conflicts = findFileConflicts([
+      { name: "py3-foo", version: "1-r0", origin: "foo", files: ["usr/lib/foo.pth"] },
+      { name: "foo-doc", version: "1-r0", origin: "foo", files: ["usr/lib/foo.pth"] },
+    ]);
+    expect(conflicts).toEqual([]);
+    const three = findFileConflicts([
+      { name: "a", version: "1-r0", files: ["usr/bin/tool"] },
+      { name: "b", version: "1-r0", replaces: ["a"], files: ["usr/bin/tool"] },
+      { name: "c", version: "1-r0", files: ["usr/bin/tool"] },
+    ]);
+    expect(three).toEqual([{ path: "usr/bin/tool", packages: ["a-1-r0", "b-1-r0", "c-1-r0"] }]);
+  });
+});

@@ -14,7 +14,7 @@ export interface PackageFileCache {
   /** The files of each package, undefined where the catalog does not know them. */
   filesOf(
     packages: readonly PackageFileKey[],
-    metadata: Record<string, string>,
+    call: { readonly metadata: Record<string, string>; readonly signal?: AbortSignal },
   ): Promise<(readonly string[] | undefined)[]>;
 }
 
@@ -28,11 +28,12 @@ export function createPackageFileCache(
 ): PackageFileCache {
   const known = new Map<string, readonly string[]>();
   return {
-    async filesOf(packages, metadata) {
+    async filesOf(packages, call) {
       const results: (readonly string[] | undefined)[] = new Array(packages.length);
       let next = 0;
       const worker = async () => {
         for (;;) {
+          if (call.signal?.aborted === true) return;
           const index = next++;
           const key = packages[index];
           if (key === undefined) return;
@@ -43,7 +44,13 @@ export function createPackageFileCache(
             continue;
           }
           try {
-            const response = await catalog.getPackageFiles(key, { metadata });
+            const response = await catalog.getPackageFiles(
+              { repository: key.repository, arch: key.arch, name: key.name, version: key.version },
+              {
+                metadata: call.metadata,
+                ...(call.signal === undefined ? {} : { signal: call.signal }),
+              },
+            );
             if (response.known) {
               if (known.size >= MAX_CACHED) known.clear();
               known.set(id, response.files);

@@ -1,10 +1,17 @@
+import { solve } from "@tailor/solver";
 import { describe, expect, it } from "vitest";
 import type { KnownPackage } from "./known-package.js";
 import { createPackageUniverse } from "./package-universe.js";
 
-function known(name: string, version: string, arch = "x86_64"): KnownPackage {
+function known(
+  name: string,
+  version: string,
+  arch = "x86_64",
+  extra: Partial<KnownPackage["pkg"]> = {},
+): KnownPackage {
+  const repository = extra.repository ?? "main";
   return {
-    key: `main/${arch}/${name}-${version}`,
+    key: `${repository}/${arch}/${name}-${version}`,
     arch,
     endOfLife: false,
     description: "",
@@ -19,6 +26,7 @@ function known(name: string, version: string, arch = "x86_64"): KnownPackage {
       depends: [],
       provides: [],
       installIf: [],
+      ...extra,
     },
   };
 }
@@ -44,5 +52,73 @@ describe("package universe", () => {
     expect(next?.generation).toBeGreaterThan(first?.generation ?? 0);
     expect(universe.snapshot("aarch64")?.packageCount).toBe(1);
     universe.close();
+  });
+
+  it("keeps a package published while a full load was reading the catalog", async () => {
+    const universe = createPackageUniverse({ minRebuildIntervalMs: 0 });
+    universe.replaceAll([known("a", "1-r0")]);
+    // A periodic reload starts and reads the catalog (a-1 only) …
+    const ticket = universe.beginLoad();
+    const staleRead = [known("a", "1-r0")];
+    // … while the event for a-2 arrives and is applied.
+    universe.upsert(known("a", "2-r0"));
+    await universe.settled();
+    expect(universe.snapshot("x86_64")?.packageCount).toBe(2);
+    universe.replaceAll(staleRead, ticket);
+    ticket.end();
+    const versions = universe
+      .snapshot("x86_64")
+      ?.byName.get("a")
+      ?.map((k) => k.pkg.version);
+    expect(versions?.sort()).toEqual(["1-r0", "2-r0"]);
+    // A later load without the package (removed by a sync) does drop it.
+    const next = universe.beginLoad();
+    universe.replaceAll(staleRead, next);
+    next.end();
+    expect(universe.snapshot("x86_64")?.packageCount).toBe(1);
+    universe.close();
+  });
+
+  it("survives a universe that does not compile: the previous snapshot stays, nothing throws", async () => {
+    const failures: string[] = [];
+    const universe = createPackageUniverse({
+      minRebuildIntervalMs: 0,
+      onRebuildFailed: (arch) => failures.push(arch),
+    });
+    universe.replaceAll([known("a", "1-r0")]);
+    // The solver holds at most 30 repositories per universe: a 31st makes createUniverse throw.
+    for (let index = 0; index < 31; index++) {
+      universe.upsert(known(`p${index}`, "1-r0", "x86_64", { repository: `repo${index}` }));
+    }
+    await universe.settled();
+    expect(failures).toEqual(["x86_64"]);
+    expect(universe.snapshot("x86_64")?.packageCount).toBe(1);
+    const tooMany = Array.from({ length: 31 }, (_, index) =>
+      known(`p${index}`, "1-r0", "aarch64", { repository: `repo${index}` }),
+    );
+    expect(() => universe.replaceAll(tooMany)).toThrow(/30 repositories/);
+    expect(universe.arches()).toEqual(["x86_64"]);
+    universe.close();
+  });
+
+  it("answers the same whether a package came from a full load or from an event", async () => {
+    const liba = known("liba", "1.0-r0", "x86_64", { provides: ["so:libx.so.1=1.0"] });
+    const libb = known("libb", "1.0-r0", "x86_64", { provides: ["so:libx.so.1=1.0"] });
+    const app = known("app", "1-r0", "x86_64", { depends: ["so:libx.so.1"] });
+    const chosen = (universe: ReturnType<typeof createPackageUniverse>) => {
+      const snapshot = universe.snapshot("x86_64");
+      if (snapshot === undefined) throw new Error("no snapshot");
+      const result = solve(snapshot.universe, { world: ["app"], arch: "x86_64" });
+      return result.ok ? result.packages.map((pkg) => pkg.name) : result.text;
+    };
+    const loaded = createPackageUniverse();
+    loaded.replaceAll([liba, libb, app]);
+    const evented = createPackageUniverse({ minRebuildIntervalMs: 0 });
+    evented.replaceAll([libb, app]);
+    evented.upsert(liba);
+    await evented.settled();
+    expect(chosen(evented)).toEqual(chosen(loaded));
+    loaded.close();
+    evented.close();
   });
 });

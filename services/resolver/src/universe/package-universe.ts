@@ -26,6 +26,11 @@ export interface PackageUniverseOptions {
   readonly minRebuildIntervalMs?: number;
   /** Told after every rebuild (for logs and metrics). */
   readonly onRebuilt?: (snapshot: ArchSnapshot, durationMs: number) => void;
+  /**
+   * Told when an event-driven rebuild of `arch` failed; the arch keeps its
+   * previous snapshot and is rebuilt again with the next change.
+   */
+  readonly onRebuildFailed?: (arch: string, error: unknown) => void;
   /** @default () => new Date() */
   readonly now?: () => Date;
 }
@@ -38,8 +43,20 @@ export interface PackageUniverseOptions {
 export interface PackageUniverse {
   /** True once the first full load finished. */
   readonly ready: boolean;
-  /** Replaces every arch with `packages` and compiles them now. */
-  replaceAll(packages: Iterable<KnownPackage>): void;
+  /**
+   * Starts a full load: packages upserted from now on are kept aside and
+   * applied again on top of the load's result by {@link replaceAll}, so an
+   * event applied while the (slow) load was reading the catalog is not lost
+   * when the load's older picture replaces everything. End it with
+   * {@link LoadTicket.end} whether the load succeeded or not.
+   */
+  beginLoad(): LoadTicket;
+  /**
+   * Replaces every arch with `packages` (plus what was upserted since
+   * `ticket` began) and compiles them now. Nothing changes when an arch
+   * does not compile: the error is thrown and the previous snapshots stay.
+   */
+  replaceAll(packages: Iterable<KnownPackage>, ticket?: LoadTicket): void;
   /** Adds or replaces one package; its arch is rebuilt within the rebuild interval. */
   upsert(known: KnownPackage): void;
   /** Resolves once every pending rebuild ran. */
@@ -50,6 +67,12 @@ export interface PackageUniverse {
   arches(): string[];
   /** Cancels pending rebuilds. */
   close(): void;
+}
+
+/** A full load in progress (see {@link PackageUniverse.beginLoad}). */
+export interface LoadTicket {
+  /** Stops keeping upserts aside for this load (idempotent). */
+  end(): void;
 }
 
 /** Creates an empty universe (not ready until {@link PackageUniverse.replaceAll}). */
@@ -64,10 +87,20 @@ export function createPackageUniverse(options: PackageUniverseOptions = {}): Pac
   let lastRebuild = 0;
   let timer: NodeJS.Timeout | undefined;
   let waiters: (() => void)[] = [];
+  // Upserts kept aside while at least one full load is open, by sequence number.
+  let upsertSeq = 0;
+  const openLoads = new Map<LoadTicket, number>();
+  let upsertLog: { seq: number; known: KnownPackage }[] = [];
 
-  function build(arch: string): void {
+  /**
+   * Compiles one arch's packages. Packages are given to the solver in one
+   * canonical order (repository preference, then key), whatever order the
+   * load and the events added them in: replicas (and one replica before and
+   * after a reload) give the same answer to the same request.
+   */
+  function compile(arch: string, source: ReadonlyMap<string, KnownPackage>): ArchSnapshot {
     const started = performance.now();
-    const packages = [...(sources.get(arch)?.values() ?? [])];
+    const packages = [...source.values()].sort(canonicalOrder);
     const byNameVersion = new Map<string, KnownPackage[]>();
     const byName = new Map<string, KnownPackage[]>();
     for (const known of packages) {
@@ -83,15 +116,23 @@ export function createPackageUniverse(options: PackageUniverseOptions = {}): Pac
       byName,
       packageCount: packages.length,
     };
-    snapshots.set(arch, snapshot);
     options.onRebuilt?.(snapshot, performance.now() - started);
+    return snapshot;
   }
 
   function rebuildDirty(): void {
     timer = undefined;
     lastRebuild = performance.now();
-    for (const arch of [...dirty].sort()) build(arch);
+    const arches = [...dirty].sort();
     dirty.clear();
+    for (const arch of arches) {
+      // Runs from a timer: a throw here would take the process down.
+      try {
+        snapshots.set(arch, compile(arch, sources.get(arch) ?? new Map()));
+      } catch (error) {
+        options.onRebuildFailed?.(arch, error);
+      }
+    }
     const done = waiters;
     waiters = [];
     for (const wake of done) wake();
@@ -107,29 +148,44 @@ export function createPackageUniverse(options: PackageUniverseOptions = {}): Pac
     get ready() {
       return ready;
     },
-    replaceAll(packages) {
-      sources.clear();
-      for (const known of packages) {
-        let arch = sources.get(known.arch);
-        if (arch === undefined) {
-          arch = new Map();
-          sources.set(known.arch, arch);
-        }
-        arch.set(known.key, known);
+    beginLoad() {
+      const ticket: LoadTicket = {
+        end() {
+          openLoads.delete(ticket);
+          const oldest = Math.min(...openLoads.values());
+          upsertLog = upsertLog.filter((entry) => entry.seq > oldest);
+        },
+      };
+      openLoads.set(ticket, upsertSeq);
+      return ticket;
+    },
+    replaceAll(packages, ticket) {
+      const next = new Map<string, Map<string, KnownPackage>>();
+      for (const known of packages) add(next, known);
+      const since = ticket === undefined ? undefined : openLoads.get(ticket);
+      if (since !== undefined) {
+        for (const entry of upsertLog) if (entry.seq > since) add(next, entry.known);
       }
-      for (const arch of snapshots.keys()) if (!sources.has(arch)) snapshots.delete(arch);
-      for (const arch of [...sources.keys()].sort()) dirty.add(arch);
+      // Compile everything before changing anything: a failure leaves the universe as it was.
+      const compiled = [...next.keys()]
+        .sort()
+        .map((arch) => compile(arch, next.get(arch) ?? new Map()));
       if (timer !== undefined) clearTimeout(timer);
-      rebuildDirty();
+      timer = undefined;
+      dirty.clear();
+      sources.clear();
+      for (const [arch, source] of next) sources.set(arch, source);
+      snapshots.clear();
+      for (const snapshot of compiled) snapshots.set(snapshot.arch, snapshot);
+      lastRebuild = performance.now();
       ready = true;
+      const done = waiters;
+      waiters = [];
+      for (const wake of done) wake();
     },
     upsert(known) {
-      let arch = sources.get(known.arch);
-      if (arch === undefined) {
-        arch = new Map();
-        sources.set(known.arch, arch);
-      }
-      arch.set(known.key, known);
+      add(sources, known);
+      if (openLoads.size > 0) upsertLog.push({ seq: ++upsertSeq, known });
       dirty.add(known.arch);
       schedule();
     },
@@ -151,6 +207,22 @@ export function createPackageUniverse(options: PackageUniverseOptions = {}): Pac
       for (const wake of done) wake();
     },
   };
+}
+
+function add(map: Map<string, Map<string, KnownPackage>>, known: KnownPackage): void {
+  let arch = map.get(known.arch);
+  if (arch === undefined) {
+    arch = new Map();
+    map.set(known.arch, arch);
+  }
+  arch.set(known.key, known);
+}
+
+function canonicalOrder(a: KnownPackage, b: KnownPackage): number {
+  const pa = a.pkg.repositoryPriority ?? Number.MAX_SAFE_INTEGER;
+  const pb = b.pkg.repositoryPriority ?? Number.MAX_SAFE_INTEGER;
+  if (pa !== pb) return pa - pb;
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

@@ -4,7 +4,7 @@ import type { catalogV1 } from "@tailor/proto";
 import type { ServiceClient } from "@tailor/service";
 import type { KnownPackage, RepositoryFacts } from "./known-package.js";
 import { knownPackageFromCatalog } from "./known-package.js";
-import type { PackageUniverse } from "./package-universe.js";
+import type { LoadTicket, PackageUniverse } from "./package-universe.js";
 
 /** What the loader needs: the catalog, called as the resolver itself. */
 export interface UniverseLoaderDependencies {
@@ -72,47 +72,70 @@ export function createUniverseLoader(deps: UniverseLoaderDependencies): Universe
     return learned;
   }
 
-  const loader: UniverseLoader = {
-    async loadAll(signal) {
-      const started = performance.now();
-      if (deps.source !== undefined) {
-        const packages = [...(await deps.source(signal))];
-        deps.universe.replaceAll(packages);
-        return { packages: packages.length, durationMs: Math.round(performance.now() - started) };
-      }
-      const options = { metadata: await deps.serviceMetadata(), ...(signal ? { signal } : {}) };
-      const { repositories: list } = await deps.catalog.listRepositories({}, options);
-      const packages: KnownPackage[] = [];
-      list.forEach((repository, index) => {
-        repositories.set(repository.name, facts(repository, index));
-      });
-      for (const [index, repository] of list.entries()) {
-        const repositoryFacts = facts(repository, index);
-        for (const arch of repository.arches) {
-          const stream = deps.catalog.listIndexEntries(
-            { repository: repository.name, arch },
-            { ...options, deadlineMs: STREAM_DEADLINE_MS },
-          );
-          for await (const batch of stream) {
-            for (const message of batch.packages) {
+  async function loadInto(
+    ticket: LoadTicket,
+    signal: AbortSignal | undefined,
+  ): Promise<{ packages: number; durationMs: number }> {
+    const started = performance.now();
+    if (deps.source !== undefined) {
+      const packages = [...(await deps.source(signal))];
+      deps.universe.replaceAll(packages, ticket);
+      return { packages: packages.length, durationMs: Math.round(performance.now() - started) };
+    }
+    const options = { metadata: await deps.serviceMetadata(), ...(signal ? { signal } : {}) };
+    const { repositories: list } = await deps.catalog.listRepositories({}, options);
+    const packages: KnownPackage[] = [];
+    const skipped: string[] = [];
+    list.forEach((repository, index) => {
+      repositories.set(repository.name, facts(repository, index));
+    });
+    for (const [index, repository] of list.entries()) {
+      const repositoryFacts = facts(repository, index);
+      for (const arch of repository.arches) {
+        const stream = deps.catalog.listIndexEntries(
+          { repository: repository.name, arch },
+          { ...options, deadlineMs: STREAM_DEADLINE_MS },
+        );
+        for await (const batch of stream) {
+          for (const message of batch.packages) {
+            const problem = catalogEntryProblem(message);
+            if (problem === undefined)
               packages.push(knownPackageFromCatalog(message, repositoryFacts));
-            }
+            else skipped.push(`${repository.name}/${arch}: ${problem}`);
           }
         }
       }
-      rememberRepositories(list);
-      deps.universe.replaceAll(packages);
-      const durationMs = Math.round(performance.now() - started);
-      deps.logger.info(
-        {
-          packages: packages.length,
-          repositories: list.length,
-          arches: deps.universe.arches(),
-          durationMs,
-        },
-        "package universe loaded from the catalog",
+    }
+    rememberRepositories(list);
+    if (skipped.length > 0) {
+      deps.logger.warn(
+        { skipped: skipped.length, examples: skipped.slice(0, 10) },
+        "catalog entries the resolver cannot use were left out of the package universe",
       );
-      return { packages: packages.length, durationMs };
+    }
+    deps.universe.replaceAll(packages, ticket);
+    const durationMs = Math.round(performance.now() - started);
+    deps.logger.info(
+      {
+        packages: packages.length,
+        skipped: skipped.length,
+        repositories: list.length,
+        arches: deps.universe.arches(),
+        durationMs,
+      },
+      "package universe loaded from the catalog",
+    );
+    return { packages: packages.length, durationMs };
+  }
+
+  const loader: UniverseLoader = {
+    async loadAll(signal) {
+      const ticket = deps.universe.beginLoad();
+      try {
+        return await loadInto(ticket, signal);
+      } finally {
+        ticket.end();
+      }
     },
 
     async loadAllWithRetry(signal) {
@@ -147,6 +170,14 @@ export function createUniverseLoader(deps: UniverseLoaderDependencies): Universe
           { metadata: await deps.serviceMetadata(), ...(signal === undefined ? {} : { signal }) },
         );
         if (message === undefined) return false;
+        const problem = catalogEntryProblem(message);
+        if (problem !== undefined) {
+          deps.logger.warn(
+            { repository: event.repository, arch: event.arch, problem },
+            "published package left out of the package universe",
+          );
+          return false;
+        }
         deps.universe.upsert(knownPackageFromCatalog(message, repository));
         return true;
       } catch (error) {
@@ -157,6 +188,25 @@ export function createUniverseLoader(deps: UniverseLoaderDependencies): Universe
     },
   };
   return loader;
+}
+
+/**
+ * Why a catalog entry cannot be part of the universe, or undefined when it
+ * can: one broken entry is left out (and logged), never the whole load.
+ */
+export function catalogEntryProblem(
+  message: Pick<catalogV1.Package, "name" | "version" | "checksum" | "arch">,
+): string | undefined {
+  const label = `${message.name || "(no name)"}-${message.version || "(no version)"}`;
+  if (message.name.trim() === "" || /\s/.test(message.name)) {
+    return `${label}: the package name ${JSON.stringify(message.name)} is not a valid apk name`;
+  }
+  // Versions apk calls invalid stay (Alpine ships some, e.g. opensmtpd 6.8.0p2-r4; apk installs them).
+  if (message.version.trim() === "") return `${label}: the entry has no version`;
+  // The solver merges packages with equal checksums: an empty one would hide others.
+  if (message.checksum.trim() === "") return `${label}: the entry has no checksum`;
+  if (message.arch.trim() === "") return `${label}: the entry has no arch`;
+  return undefined;
 }
 
 function facts(repository: catalogV1.Repository, index: number): RepositoryFacts {

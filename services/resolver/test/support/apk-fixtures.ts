@@ -46,9 +46,9 @@ export async function layOutAlpine316(
   return { name, pem: await readFile(join(fixturesDir, "alpine-keys", name), "utf8") };
 }
 
-/** Writes a small x86_64 package installing `files` (default: one README of its own). */
+/** Writes a small package (x86_64 unless `meta.arch` says otherwise) installing `files` (default: one README of its own). */
 export function buildPackage(
-  meta: Omit<PackageMetadata, "arch">,
+  meta: Omit<PackageMetadata, "arch"> & { readonly arch?: string },
   signer: ApkSigner,
   files: readonly string[] = [`usr/share/${meta.name}/README`],
 ): Promise<Uint8Array> {
