@@ -23,6 +23,7 @@ import {
 import {
   ArchNotAvailableError,
   InvalidFieldError,
+  SourceImageNotEntitledError,
   UniverseNotReadyError,
 } from "../resolution/errors.js";
 import { findFileConflicts } from "../resolution/file-conflicts.js";
@@ -108,7 +109,24 @@ export function createResolverHandlers(deps: ResolverDependencies): ResolverImpl
       orgName: response.organization?.name ?? orgId,
       purchased,
       grantedPackages: response.packageGrants.map((grant) => grant.packageName),
+      usableSourceImages: new Set([
+        ...response.purchases.map((purchase) => purchase.sourceImage),
+        ...(response.organization?.customAssemblyEnabled
+          ? response.organization.customizableSourceImages
+          : []),
+      ]),
     };
+  }
+
+  /**
+   * A closure is only computed for a source image the organization bought or
+   * may customize: its packages are pinned without an entitlement check, so
+   * this is what keeps other images' packages out of reach.
+   */
+  function requireUsable(entitlements: OrganizationEntitlements, sourceImage: string): void {
+    if (!entitlements.usableSourceImages.has(sourceImage)) {
+      throw new SourceImageNotEntitledError(sourceImage, entitlements.orgName);
+    }
   }
 
   function timed<T>(rpc: string, work: () => T): T {
@@ -135,6 +153,7 @@ export function createResolverHandlers(deps: ResolverDependencies): ResolverImpl
           deps.sourceImages.get(name, "source_image"),
           entitlementsOf(ctx, orgId),
         ]);
+        requireUsable(entitlements, name);
         const outcome = timed("resolve", () =>
           resolveClosure(snapshot, {
             image,
@@ -208,6 +227,7 @@ export function createResolverHandlers(deps: ResolverDependencies): ResolverImpl
           deps.sourceImages.get(sourceImage, customName === "" ? "source_image" : "custom_image"),
           entitlementsOf(ctx, orgId),
         ]);
+        requireUsable(entitlements, sourceImage);
         const closureOf = (added: readonly string[]): ClosureOutcome =>
           resolveClosure(snapshot, { image, devVariant: false, added, entitlements });
         const { baseline, proposed } = timed("preview", () => {

@@ -2,6 +2,7 @@ import { Code, mapErrors, TailorError } from "@tailor/grpc";
 import {
   ArchNotAvailableError,
   InvalidFieldError,
+  SourceImageNotEntitledError,
   SourceImageUnresolvableError,
   UniverseNotReadyError,
 } from "../resolution/errors.js";
@@ -34,6 +35,14 @@ export function toStatus(error: unknown): unknown {
   if (error instanceof UniverseNotReadyError) {
     return new TailorError(Code.UNAVAILABLE, error.message, {
       reason: "universe_not_ready",
+      cause: error,
+    });
+  }
+  if (error instanceof SourceImageNotEntitledError) {
+    return new TailorError(Code.PERMISSION_DENIED, error.message, {
+      reason: "source_image_not_entitled",
+      field: "source_image",
+      metadata: { source_image: error.sourceImage },
       cause: error,
     });
   }

@@ -20,6 +20,8 @@ export interface OrganizationEntitlements {
   /** Purchased source images that exist in the catalog. */
   readonly purchased: readonly SourceImageDefinition[];
   readonly grantedPackages: readonly string[];
+  /** Source images the organization may build from: purchased or customizable. */
+  readonly usableSourceImages: ReadonlySet<string>;
 }
 
 /** Entitled package names with why each is entitled ("source-image:<name>", "grant"). */

@@ -43,3 +43,16 @@ export class SourceImageUnresolvableError extends Error {
     super(`source image "${sourceImage}" cannot be resolved for ${arch}:\n${text}`);
   }
 }
+
+/** The organization neither bought the source image nor may customize it. */
+export class SourceImageNotEntitledError extends Error {
+  override readonly name = "SourceImageNotEntitledError";
+  constructor(
+    readonly sourceImage: string,
+    readonly orgName: string,
+  ) {
+    super(
+      `organization ${orgName} is not entitled to source image "${sourceImage}": it neither purchased it nor may customize it`,
+    );
+  }
+}
