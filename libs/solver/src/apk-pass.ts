@@ -32,92 +32,235 @@ export interface PassOptions {
   readonly requested: ReadonlySet<NameNode>;
   /** Whether a package may be installed at all (arch, entitlement, exclusions). */
   readonly usable: (pkg: PackageNode) => boolean;
+  /** Scratch state, reset by the pass (see {@link PassWorkspace}). */
+  readonly workspace: PassWorkspace;
 }
 
-/** Solver state of one name. */
-export class NameState {
-  seen = false;
-  locked = false;
-  chosen: Provider | null = null;
-  requirers = 0;
-  mergeDepends = 0;
-  mergeProvides = 0;
-  hasVirtualProvides = false;
-  reevaluateDeps = false;
-  reevaluateIif = false;
-  hasIif = false;
-  noIif = false;
-  hasOptions = false;
-  reverseDepsDone = false;
-  hasAutoSelectable = false;
-  iifNeeded = false;
-  resolvenow = false;
-  orderId = 0;
-  changesetProcessed = false;
+/**
+ * The mutable state of a pass, as flat arrays indexed by name and package id
+ * (apk keeps it in its name and package structs). A universe keeps one and
+ * every pass resets the part it uses, so solving allocates almost nothing.
+ * Nothing of it outlives a pass: {@link PassResult} holds copies.
+ */
+export class PassWorkspace {
+  readonly nameCapacity: number;
+  readonly packageCapacity: number;
+  /** In use by a pass (a re-entrant solve gets a workspace of its own). */
+  busy = false;
+
+  // ---- per name
+  readonly seen: Uint8Array;
+  readonly locked: Uint8Array;
+  readonly hasVirtualProvides: Uint8Array;
+  readonly reevaluateDeps: Uint8Array;
+  readonly reevaluateIif: Uint8Array;
+  readonly hasIif: Uint8Array;
+  readonly noIif: Uint8Array;
+  readonly hasOptions: Uint8Array;
+  readonly reverseDepsDone: Uint8Array;
+  readonly hasAutoSelectable: Uint8Array;
+  readonly iifNeeded: Uint8Array;
+  readonly resolvenow: Uint8Array;
+  readonly changesetProcessed: Uint8Array;
+  readonly requested: Uint8Array;
   /** Which unresolved list the name is on: 0 none, 1 resolvenow, 2 selectable, 3 unresolved. */
-  list = 0;
-  prev: NameNode | null = null;
-  next: NameNode | null = null;
-  dirty = false;
-  dirtyPrev: NameNode | null = null;
-  dirtyNext: NameNode | null = null;
-}
+  readonly list: Uint8Array;
+  readonly dirty: Uint8Array;
+  readonly requirers: Int32Array;
+  readonly mergeDepends: Int32Array;
+  readonly mergeProvides: Int32Array;
+  readonly orderId: Int32Array;
+  /** List links by name id, -1 for none. */
+  readonly prev: Int32Array;
+  readonly next: Int32Array;
+  readonly dirtyPrev: Int32Array;
+  readonly dirtyNext: Int32Array;
+  readonly chosen: (Provider | null)[];
 
-/** Solver state of one package. */
-export class PackageState {
-  seen = false;
-  selectable = false;
-  iifFailed = false;
-  iifTriggered = false;
-  tagPreferred = false;
-  tagOk = false;
-  pinningAllowed = 1;
-  pinningPreferred = 1;
-  conflicts = 0;
-  dependenciesMerged = false;
-  dependenciesUsed = false;
-  inChangeset = false;
-  error = false;
+  // ---- per package
+  readonly pkgSeen: Uint8Array;
+  readonly selectable: Uint8Array;
+  readonly iifFailed: Uint8Array;
+  readonly iifTriggered: Uint8Array;
+  readonly tagPreferred: Uint8Array;
+  readonly tagOk: Uint8Array;
+  readonly dependenciesMerged: Uint8Array;
+  readonly dependenciesUsed: Uint8Array;
+  readonly inChangeset: Uint8Array;
+  readonly error: Uint8Array;
+  readonly pinningAllowed: Int32Array;
+  readonly pinningPreferred: Int32Array;
+  readonly conflicts: Int32Array;
   /** Discovery: entries of the package's rinstall_if / provides before these are seen. */
-  rinstallIfCursor = 0;
-  providesCursor = 0;
+  readonly rinstallIfCursor: Int32Array;
+  readonly providesCursor: Int32Array;
+
+  constructor(names: number, packages: number) {
+    this.nameCapacity = names;
+    this.packageCapacity = packages;
+    const bytes = () => new Uint8Array(names);
+    const ints = () => new Int32Array(names);
+    this.seen = bytes();
+    this.locked = bytes();
+    this.hasVirtualProvides = bytes();
+    this.reevaluateDeps = bytes();
+    this.reevaluateIif = bytes();
+    this.hasIif = bytes();
+    this.noIif = bytes();
+    this.hasOptions = bytes();
+    this.reverseDepsDone = bytes();
+    this.hasAutoSelectable = bytes();
+    this.iifNeeded = bytes();
+    this.resolvenow = bytes();
+    this.changesetProcessed = bytes();
+    this.requested = bytes();
+    this.list = bytes();
+    this.dirty = bytes();
+    this.requirers = ints();
+    this.mergeDepends = ints();
+    this.mergeProvides = ints();
+    this.orderId = ints();
+    this.prev = ints();
+    this.next = ints();
+    this.dirtyPrev = ints();
+    this.dirtyNext = ints();
+    this.chosen = new Array<Provider | null>(names).fill(null);
+    const pkgBytes = () => new Uint8Array(packages);
+    const pkgInts = () => new Int32Array(packages);
+    this.pkgSeen = pkgBytes();
+    this.selectable = pkgBytes();
+    this.iifFailed = pkgBytes();
+    this.iifTriggered = pkgBytes();
+    this.tagPreferred = pkgBytes();
+    this.tagOk = pkgBytes();
+    this.dependenciesMerged = pkgBytes();
+    this.dependenciesUsed = pkgBytes();
+    this.inChangeset = pkgBytes();
+    this.error = pkgBytes();
+    this.pinningAllowed = pkgInts();
+    this.pinningPreferred = pkgInts();
+    this.conflicts = pkgInts();
+    this.rinstallIfCursor = pkgInts();
+    this.providesCursor = pkgInts();
+  }
+
+  /** Every name and package back to its initial state, up to the given counts. */
+  reset(names: number, packages: number): void {
+    for (const a of [
+      this.seen,
+      this.locked,
+      this.hasVirtualProvides,
+      this.reevaluateDeps,
+      this.reevaluateIif,
+      this.hasIif,
+      this.noIif,
+      this.hasOptions,
+      this.reverseDepsDone,
+      this.hasAutoSelectable,
+      this.iifNeeded,
+      this.resolvenow,
+      this.changesetProcessed,
+      this.requested,
+      this.list,
+      this.dirty,
+    ]) {
+      a.fill(0, 0, names);
+    }
+    for (const a of [this.requirers, this.mergeDepends, this.mergeProvides, this.orderId]) {
+      a.fill(0, 0, names);
+    }
+    for (const a of [this.prev, this.next, this.dirtyPrev, this.dirtyNext]) a.fill(-1, 0, names);
+    this.chosen.fill(null, 0, names);
+    for (const a of [
+      this.pkgSeen,
+      this.selectable,
+      this.iifFailed,
+      this.iifTriggered,
+      this.tagPreferred,
+      this.tagOk,
+      this.dependenciesMerged,
+      this.dependenciesUsed,
+      this.inChangeset,
+      this.error,
+    ]) {
+      a.fill(0, 0, packages);
+    }
+    this.pinningAllowed.fill(1, 0, packages);
+    this.pinningPreferred.fill(1, 0, packages);
+    for (const a of [this.conflicts, this.rinstallIfCursor, this.providesCursor]) {
+      a.fill(0, 0, packages);
+    }
+  }
 }
 
-/** What a pass found. */
+/** A package of the changeset. */
+export interface Change {
+  readonly pkg: PackageNode;
+  /** The tag it is installed from. */
+  readonly tagId: number;
+  /** The pass marked it as an error (where it dead-ended). */
+  readonly error: boolean;
+}
+
+/** What a pass found (copies: valid after later passes reuse the workspace). */
 export interface PassResult {
   readonly errors: number;
   /** Packages in install order, each with the tag it is installed from. */
-  readonly changes: readonly { readonly pkg: PackageNode; readonly tagId: number }[];
-  readonly nameState: (name: NameNode) => NameState;
-  readonly pkgState: (pkg: PackageNode) => PackageState;
-}
-
-interface List {
-  head: NameNode | null;
-  tail: NameNode | null;
+  readonly changes: readonly Change[];
+  /**
+   * For each world atom (same order): true when its name got no package, or
+   * one the pass marked as an error.
+   */
+  readonly worldFailed: readonly boolean[];
 }
 
 /** Runs apk's solver once. */
 export function runApkPass(options: PassOptions): PassResult {
-  const { data, world, tagRepos, requested, usable } = options;
-  const names: (NameState | undefined)[] = new Array(data.nameList.length);
-  const pkgs: (PackageState | undefined)[] = new Array(data.packages.length);
-  const ns = (name: NameNode): NameState => {
-    let state = names[name.id];
-    if (state === undefined) {
-      state = new NameState();
-      names[name.id] = state;
-    }
-    return state;
-  };
-  const ps = (pkg: PackageNode): PackageState => {
-    let state = pkgs[pkg.id];
-    if (state === undefined) {
-      state = new PackageState();
-      pkgs[pkg.id] = state;
-    }
-    return state;
-  };
+  const { data, world, tagRepos, requested, usable, workspace: w } = options;
+  const nameList = data.nameList;
+  w.reset(nameList.length, data.packages.length);
+  const {
+    seen,
+    locked,
+    hasVirtualProvides,
+    reevaluateDeps: reevaluateDepsOf,
+    reevaluateIif: reevaluateIifOf,
+    hasIif: hasIifOf,
+    noIif: noIifOf,
+    hasOptions,
+    reverseDepsDone,
+    hasAutoSelectable: hasAutoSelectableOf,
+    iifNeeded,
+    resolvenow,
+    changesetProcessed,
+    list,
+    dirty,
+    requirers,
+    mergeDepends,
+    mergeProvides,
+    orderId,
+    prev,
+    next,
+    dirtyPrev,
+    dirtyNext,
+    chosen: chosenOf,
+    pkgSeen,
+    selectable,
+    iifFailed,
+    iifTriggered,
+    tagPreferred,
+    tagOk,
+    dependenciesMerged,
+    dependenciesUsed,
+    inChangeset,
+    error,
+    pinningAllowed,
+    pinningPreferred,
+    conflicts,
+    rinstallIfCursor,
+    providesCursor,
+  } = w;
+  for (const name of requested) w.requested[name.id] = 1;
   const maskRepos = (mask: number): number => {
     let repos = 0;
     for (let i = 0; i < tagRepos.length; i++) if (mask & (1 << i)) repos |= tagRepos[i] ?? 0;
@@ -128,115 +271,114 @@ export function runApkPass(options: PassOptions): PassResult {
   let orderCounter = 0;
   let pinningInherit = 0;
 
-  const dirty: List = { head: null, tail: null };
-  const lists: List[] = [
-    { head: null, tail: null },
-    { head: null, tail: null },
-    { head: null, tail: null },
-    { head: null, tail: null },
-  ];
+  let dirtyHead = -1;
+  let dirtyTail = -1;
+  // heads and tails of the resolvenow (1), selectable (2) and unresolved (3) lists
+  const heads = [-1, -1, -1, -1];
+  const tails = [-1, -1, -1, -1];
 
-  const listRemove = (name: NameNode) => {
-    const s = ns(name);
-    if (s.list === 0) return;
-    const list = lists[s.list] as List;
-    if (s.prev) ns(s.prev).next = s.next;
-    else list.head = s.next;
-    if (s.next) ns(s.next).prev = s.prev;
-    else list.tail = s.prev;
-    s.prev = s.next = null;
-    s.list = 0;
+  const listRemove = (id: number) => {
+    const which = list[id] as number;
+    if (which === 0) return;
+    const p = prev[id] as number;
+    const n = next[id] as number;
+    if (p !== -1) next[p] = n;
+    else heads[which] = n;
+    if (n !== -1) prev[n] = p;
+    else tails[which] = p;
+    prev[id] = next[id] = -1;
+    list[id] = 0;
   };
-  const listAppend = (which: number, name: NameNode) => {
-    const s = ns(name);
-    const list = lists[which] as List;
-    s.list = which;
-    s.next = null;
-    s.prev = list.tail;
-    if (list.tail) ns(list.tail).next = name;
-    else list.head = name;
-    list.tail = name;
+  const listAppend = (which: number, id: number) => {
+    const tail = tails[which] as number;
+    list[id] = which;
+    next[id] = -1;
+    prev[id] = tail;
+    if (tail !== -1) next[tail] = id;
+    else heads[which] = id;
+    tails[which] = id;
   };
-  const listInsertOrdered = (which: number, name: NameNode) => {
-    const s = ns(name);
-    const list = lists[which] as List;
-    let at = list.head;
-    while (at !== null && s.orderId < ns(at).orderId) at = ns(at).next;
-    if (at === null) {
-      listAppend(which, name);
+  const listInsertOrdered = (which: number, id: number) => {
+    const order = orderId[id] as number;
+    let at = heads[which] as number;
+    while (at !== -1 && order < (orderId[at] as number)) at = next[at] as number;
+    if (at === -1) {
+      listAppend(which, id);
       return;
     }
-    const atState = ns(at);
-    s.list = which;
-    s.next = at;
-    s.prev = atState.prev;
-    if (atState.prev) ns(atState.prev).next = name;
-    else list.head = name;
-    atState.prev = name;
+    const before = prev[at] as number;
+    list[id] = which;
+    next[id] = at;
+    prev[id] = before;
+    if (before !== -1) next[before] = id;
+    else heads[which] = id;
+    prev[at] = id;
   };
-  const dirtyRemove = (name: NameNode) => {
-    const s = ns(name);
-    if (!s.dirty) return;
-    if (s.dirtyPrev) ns(s.dirtyPrev).dirtyNext = s.dirtyNext;
-    else dirty.head = s.dirtyNext;
-    if (s.dirtyNext) ns(s.dirtyNext).dirtyPrev = s.dirtyPrev;
-    else dirty.tail = s.dirtyPrev;
-    s.dirtyPrev = s.dirtyNext = null;
-    s.dirty = false;
+  const dirtyRemove = (id: number) => {
+    if (!dirty[id]) return;
+    const p = dirtyPrev[id] as number;
+    const n = dirtyNext[id] as number;
+    if (p !== -1) dirtyNext[p] = n;
+    else dirtyHead = n;
+    if (n !== -1) dirtyPrev[n] = p;
+    else dirtyTail = p;
+    dirtyPrev[id] = dirtyNext[id] = -1;
+    dirty[id] = 0;
   };
 
   const markError = (pkg: PackageNode | null) => {
-    if (pkg === null) return;
-    const s = ps(pkg);
-    if (s.error) return;
-    s.error = true;
+    if (pkg === null || error[pkg.id]) return;
+    error[pkg.id] = 1;
     errors++;
   };
 
-  const queueDirty = (name: NameNode) => {
-    const s = ns(name);
-    if (s.dirty || s.locked || (s.requirers === 0 && !s.reevaluateIif)) return;
-    s.dirty = true;
-    s.dirtyNext = null;
-    s.dirtyPrev = dirty.tail;
-    if (dirty.tail) ns(dirty.tail).dirtyNext = name;
-    else dirty.head = name;
-    dirty.tail = name;
+  const queueDirty = (id: number) => {
+    if (dirty[id] || locked[id] || (requirers[id] === 0 && !reevaluateIifOf[id])) return;
+    dirty[id] = 1;
+    dirtyNext[id] = -1;
+    dirtyPrev[id] = dirtyTail;
+    if (dirtyTail !== -1) dirtyNext[dirtyTail] = id;
+    else dirtyHead = id;
+    dirtyTail = id;
   };
 
-  const queueResolvenow = (s: NameState) =>
-    s.reverseDepsDone && s.requirers > 0 && s.hasAutoSelectable && !s.hasOptions;
+  const queueResolvenow = (id: number) =>
+    reverseDepsDone[id] === 1 &&
+    (requirers[id] as number) > 0 &&
+    hasAutoSelectableOf[id] === 1 &&
+    hasOptions[id] === 0;
 
-  const queueUnresolved = (name: NameNode, reevaluate: boolean) => {
-    const s = ns(name);
-    if (s.locked) return;
-    if (s.list !== 0) {
-      if (s.resolvenow) return;
-      if (queueResolvenow(s)) s.resolvenow = true;
+  const queueUnresolved = (id: number, reevaluate: boolean) => {
+    if (locked[id]) return;
+    if (list[id] !== 0) {
+      if (resolvenow[id]) return;
+      if (queueResolvenow(id)) resolvenow[id] = 1;
       else if (!reevaluate) return;
-      listRemove(name);
+      listRemove(id);
     } else {
-      if (s.requirers === 0 && !s.hasIif && !s.iifNeeded) return;
-      s.resolvenow = queueResolvenow(s);
+      if (requirers[id] === 0 && !hasIifOf[id] && !iifNeeded[id]) return;
+      resolvenow[id] = queueResolvenow(id) ? 1 : 0;
     }
-    if (s.resolvenow) listAppend(1, name);
-    else listInsertOrdered(s.hasAutoSelectable ? 2 : 3, name);
+    if (resolvenow[id]) listAppend(1, id);
+    else listInsertOrdered(hasAutoSelectableOf[id] ? 2 : 3, id);
   };
 
   const reevaluateReverseDeps = (name: NameNode) => {
-    for (const name0 of name.rdepends) {
-      const s0 = ns(name0);
-      if (!s0.seen) continue;
-      s0.reevaluateDeps = true;
-      queueDirty(name0);
+    const rdepends = name.rdepends;
+    for (let i = 0; i < rdepends.length; i++) {
+      const id0 = (rdepends[i] as NameNode).id;
+      if (!seen[id0]) continue;
+      reevaluateDepsOf[id0] = 1;
+      queueDirty(id0);
     }
   };
   const reevaluateReverseInstallIf = (name: NameNode) => {
-    for (const name0 of name.rinstallIf) {
-      const s0 = ns(name0);
-      if (!s0.seen || s0.noIif) continue;
-      s0.reevaluateIif = true;
-      queueDirty(name0);
+    const rinstallIf = name.rinstallIf;
+    for (let i = 0; i < rinstallIf.length; i++) {
+      const id0 = (rinstallIf[i] as NameNode).id;
+      if (!seen[id0] || noIifOf[id0]) continue;
+      reevaluateIifOf[id0] = 1;
+      queueDirty(id0);
     }
   };
   const reevaluateReverseInstallIfPkg = (pkg: PackageNode) => {
@@ -244,104 +386,112 @@ export function runApkPass(options: PassOptions): PassResult {
     for (const d of pkg.provides) reevaluateReverseInstallIf(d.name);
   };
   const disqualify = (pkg: PackageNode) => {
-    ps(pkg).selectable = false;
+    selectable[pkg.id] = 0;
     reevaluateReverseDeps(pkg.name);
     for (const d of pkg.provides) reevaluateReverseDeps(d.name);
     reevaluateReverseInstallIfPkg(pkg);
   };
 
   const dependencySatisfiable = (pkg: PackageNode, dep: Dep): boolean => {
-    const s = ns(dep.name);
-    if (s.locked) return isProvided(pkg, dep, s.chosen);
-    if (s.requirers === 0 && isProvided(pkg, dep, null)) return true;
+    const id = dep.name.id;
+    if (locked[id]) return isProvided(pkg, dep, chosenOf[id] ?? null);
+    if (requirers[id] === 0 && isProvided(pkg, dep, null)) return true;
     for (const p of dep.name.providers) {
-      if (ps(p.pkg).selectable && isProvided(pkg, dep, p)) return true;
+      if (selectable[p.pkg.id] && isProvided(pkg, dep, p)) return true;
     }
     return false;
   };
 
   const discoverName = (name: NameNode) => {
-    const s = ns(name);
-    if (s.seen) return;
-    s.seen = true;
-    s.noIif = true;
+    const id = name.id;
+    if (seen[id]) return;
+    seen[id] = 1;
+    let noIif = true;
     let numVirtual = 0;
-    for (const p of name.providers) {
-      const pkg = p.pkg;
-      const pst = ps(pkg);
-      if (!pst.seen) {
-        pst.seen = true;
-        pst.pinningAllowed = 1;
-        pst.pinningPreferred = 1;
-        pst.selectable = usable(pkg);
-        pst.iifFailed = pkg.installIf.length === 0;
-        pst.tagPreferred = pkg.info.installedSize === 0 || (pkg.repos & defaultRepos) !== 0;
-        pst.tagOk = pst.tagPreferred;
-        for (const dep of pkg.depends) discoverName(dep.name);
+    const providers = name.providers;
+    for (let i = 0; i < providers.length; i++) {
+      const pkg = (providers[i] as Provider).pkg;
+      const pid = pkg.id;
+      if (!pkgSeen[pid]) {
+        pkgSeen[pid] = 1;
+        pinningAllowed[pid] = 1;
+        pinningPreferred[pid] = 1;
+        selectable[pid] = usable(pkg) ? 1 : 0;
+        iifFailed[pid] = pkg.installIf.length === 0 ? 1 : 0;
+        const preferred = pkg.info.installedSize === 0 || (pkg.repos & defaultRepos) !== 0 ? 1 : 0;
+        tagPreferred[pid] = preferred;
+        tagOk[pid] = preferred;
+        const depends = pkg.depends;
+        for (let j = 0; j < depends.length; j++) discoverName((depends[j] as Dep).name);
       }
-      s.noIif = s.noIif && pst.iifFailed;
+      noIif = noIif && iifFailed[pid] === 1;
       if (pkg.name !== name) numVirtual++;
     }
-    for (const name0 of name.rinstallIf) discoverName(name0);
-    for (const p of name.providers) {
+    noIifOf[id] = noIif ? 1 : 0;
+    const rinstallIfOwn = name.rinstallIf;
+    for (let i = 0; i < rinstallIfOwn.length; i++) discoverName(rinstallIfOwn[i] as NameNode);
+    for (let k = 0; k < providers.length; k++) {
       // Same walk as apk, without rescanning what nested walks already saw:
       // a package with hundreds of provides would otherwise cost n².
-      const pst = ps(p.pkg);
-      const rinstallIf = p.pkg.name.rinstallIf;
-      for (let i = pst.rinstallIfCursor; i < rinstallIf.length; i++) {
+      const pkg = (providers[k] as Provider).pkg;
+      const pid = pkg.id;
+      const rinstallIf = pkg.name.rinstallIf;
+      for (let i = rinstallIfCursor[pid] as number; i < rinstallIf.length; i++) {
         const name0 = rinstallIf[i] as NameNode;
-        if (!ns(name0).seen) discoverName(name0);
-        if (pst.rinstallIfCursor <= i) pst.rinstallIfCursor = i + 1;
-        else i = pst.rinstallIfCursor - 1;
+        if (!seen[name0.id]) discoverName(name0);
+        if ((rinstallIfCursor[pid] as number) <= i) rinstallIfCursor[pid] = i + 1;
+        else i = (rinstallIfCursor[pid] as number) - 1;
       }
-      const provides = p.pkg.provides;
-      for (let i = pst.providesCursor; i < provides.length; i++) {
+      const provides = pkg.provides;
+      for (let i = providesCursor[pid] as number; i < provides.length; i++) {
         const name0 = (provides[i] as Dep).name;
-        if (!ns(name0).seen) discoverName(name0);
-        if (pst.providesCursor <= i) pst.providesCursor = i + 1;
-        else i = pst.providesCursor - 1;
+        if (!seen[name0.id]) discoverName(name0);
+        if ((providesCursor[pid] as number) <= i) providesCursor[pid] = i + 1;
+        else i = (providesCursor[pid] as number) - 1;
       }
     }
     // apk keeps this in a signed int: a name nobody asked for (bit 31) sorts
     // behind the requested ones, a name with a real package (bit 30) ahead.
     let order = ++orderCounter;
-    if (!requested.has(name)) order |= 1 << 31;
-    if (name.providers.length !== numVirtual) order |= 1 << 30;
-    s.orderId = order | 0;
-    for (const p of name.providers) for (const d of p.pkg.installIf) discoverName(d.name);
+    if (!w.requested[id]) order |= 1 << 31;
+    if (providers.length !== numVirtual) order |= 1 << 30;
+    orderId[id] = order;
+    for (let k = 0; k < providers.length; k++) {
+      const installIf = (providers[k] as Provider).pkg.installIf;
+      for (let j = 0; j < installIf.length; j++) discoverName((installIf[j] as Dep).name);
+    }
   };
 
   const nameRequirersChanged = (name: NameNode) => {
-    queueUnresolved(name, false);
+    queueUnresolved(name.id, false);
     reevaluateReverseInstallIf(name);
-    queueDirty(name);
+    queueDirty(name.id);
   };
 
   const inherit = (pkg: PackageNode, parent: PackageNode | null) => {
-    const s = ps(pkg);
+    const pid = pkg.id;
     if (parent !== null) {
-      s.pinningAllowed |= ps(parent).pinningAllowed;
+      pinningAllowed[pid] = (pinningAllowed[pid] as number) | (pinningAllowed[parent.id] as number);
     } else {
-      s.pinningAllowed |= pinningInherit;
-      s.pinningPreferred = pinningInherit;
-      s.tagPreferred = (pkg.repos & maskRepos(s.pinningPreferred)) !== 0;
+      pinningAllowed[pid] = (pinningAllowed[pid] as number) | pinningInherit;
+      pinningPreferred[pid] = pinningInherit;
+      tagPreferred[pid] = (pkg.repos & maskRepos(pinningInherit)) !== 0 ? 1 : 0;
     }
-    if (pkg.repos & maskRepos(s.pinningAllowed)) s.tagOk = true;
+    if (pkg.repos & maskRepos(pinningAllowed[pid] as number)) tagOk[pid] = 1;
   };
 
   const applyConstraint = (parent: PackageNode | null, dep: Dep) => {
     const name = dep.name;
-    const s = ns(name);
-    const conflict = isConflict(dep);
-    if (!conflict) {
-      s.requirers++;
-      if (s.requirers === 1) nameRequirersChanged(name);
+    const id = name.id;
+    if (!isConflict(dep)) {
+      requirers[id] = (requirers[id] as number) + 1;
+      if (requirers[id] === 1) nameRequirersChanged(name);
     }
     for (const p of name.providers) {
-      const pst = ps(p.pkg);
+      const pid = p.pkg.id;
       const provided = isProvided(parent, dep, p);
-      if (!provided) pst.conflicts++;
-      if (pst.selectable && pst.conflicts > 0) disqualify(p.pkg);
+      if (!provided) conflicts[pid] = (conflicts[pid] as number) + 1;
+      if (selectable[pid] && (conflicts[pid] as number) > 0) disqualify(p.pkg);
       if (provided) inherit(p.pkg, parent);
     }
   };
@@ -349,7 +499,7 @@ export function runApkPass(options: PassOptions): PassResult {
   const excludeNonProviders = (name: NameNode, mustProvide: NameNode, skipVirtuals: boolean) => {
     if (name === mustProvide) return;
     for (const p of name.providers) {
-      if (p.pkg.name === mustProvide || !ps(p.pkg).selectable) continue;
+      if (p.pkg.name === mustProvide || !selectable[p.pkg.id]) continue;
       if (skipVirtuals && p.version === null) continue;
       let keep = false;
       for (const d of p.pkg.provides) {
@@ -362,26 +512,26 @@ export function runApkPass(options: PassOptions): PassResult {
     }
   };
 
-  const mergeIndex = (s: NameState, key: "mergeDepends" | "mergeProvides", n: number) => {
-    if (s[key] !== n) return false;
-    s[key] = n + 1;
+  const mergeIndex = (index: Int32Array, id: number, n: number) => {
+    if (index[id] !== n) return false;
+    index[id] = n + 1;
     return true;
   };
-  const mergeIndexComplete = (s: NameState, key: "mergeDepends" | "mergeProvides", n: number) => {
-    const done = s[key] === n;
-    s[key] = 0;
+  const mergeIndexComplete = (index: Int32Array, id: number, n: number) => {
+    const done = index[id] === n;
+    index[id] = 0;
     return done;
   };
 
   const isAutoSelectable = (p: Provider) =>
-    p.version !== null || p.pkg.priority !== 0 || ns(p.pkg.name).requirers > 0;
+    p.version !== null || p.pkg.priority !== 0 || (requirers[p.pkg.name.id] as number) > 0;
 
   const reconsiderName = (name: NameNode) => {
-    const s = ns(name);
-    const reevaluateDeps = s.reevaluateDeps;
-    const reevaluateIif = s.reevaluateIif;
-    s.reevaluateDeps = false;
-    s.reevaluateIif = false;
+    const id = name.id;
+    const reevaluateDeps = reevaluateDepsOf[id] === 1;
+    const reevaluateIif = reevaluateIifOf[id] === 1;
+    reevaluateDepsOf[id] = 0;
+    reevaluateIifOf[id] = 0;
     let firstCandidate: PackageNode | null = null;
     let numOptions = 0;
     let numTagNotOk = 0;
@@ -392,10 +542,10 @@ export function runApkPass(options: PassOptions): PassResult {
 
     for (const p of name.providers) {
       const pkg = p.pkg;
-      const pst = ps(pkg);
-      pst.dependenciesMerged = false;
+      const pid = pkg.id;
+      dependenciesMerged[pid] = 0;
       if (reevaluateDeps) {
-        if (!pst.selectable) continue;
+        if (!selectable[pid]) continue;
         for (const dep of pkg.depends) {
           if (!dependencySatisfiable(pkg, dep)) {
             disqualify(pkg);
@@ -403,124 +553,123 @@ export function runApkPass(options: PassOptions): PassResult {
           }
         }
       }
-      if (!pst.selectable) continue;
-      if (reevaluateIif && !pst.iifTriggered && !pst.iifFailed) {
-        pst.iifTriggered = true;
-        pst.iifFailed = false;
+      if (!selectable[pid]) continue;
+      if (reevaluateIif && !iifTriggered[pid] && !iifFailed[pid]) {
+        iifTriggered[pid] = 1;
+        iifFailed[pid] = 0;
         for (const dep of pkg.installIf) {
-          const ds = ns(dep.name);
-          if (!ds.locked) {
+          const did = dep.name.id;
+          if (!locked[did]) {
             if (isConflict(dep)) {
-              ds.iifNeeded = true;
-              queueUnresolved(dep.name, false);
+              iifNeeded[did] = 1;
+              queueUnresolved(did, false);
             }
-            pst.iifTriggered = false;
-            pst.iifFailed = false;
+            iifTriggered[pid] = 0;
+            iifFailed[pid] = 0;
             break;
           }
-          if (!isProvided(pkg, dep, ds.chosen)) {
-            pst.iifTriggered = false;
-            pst.iifFailed = true;
+          if (!isProvided(pkg, dep, chosenOf[did] ?? null)) {
+            iifTriggered[pid] = 0;
+            iifFailed[pid] = 1;
             break;
           }
         }
       }
-      if (reevaluateIif && pst.iifTriggered) {
-        for (const dep of pkg.installIf) inherit(pkg, ns(dep.name).chosen?.pkg ?? null);
+      if (reevaluateIif && iifTriggered[pid]) {
+        for (const dep of pkg.installIf) inherit(pkg, chosenOf[dep.name.id]?.pkg ?? null);
       }
-      hasIif = hasIif || pst.iifTriggered;
-      noIif = noIif && pst.iifFailed;
-      hasAutoSelectable = hasAutoSelectable || pst.iifTriggered;
+      hasIif = hasIif || iifTriggered[pid] === 1;
+      noIif = noIif && iifFailed[pid] === 1;
+      hasAutoSelectable = hasAutoSelectable || iifTriggered[pid] === 1;
 
-      if (s.requirers === 0) continue;
+      if (requirers[id] === 0) continue;
 
-      pst.dependenciesMerged = true;
+      dependenciesMerged[pid] = 1;
       if (firstCandidate === null) firstCandidate = pkg;
       for (const dep of pkg.depends) {
-        if (!isConflict(dep)) mergeIndex(ns(dep.name), "mergeDepends", numOptions);
+        if (!isConflict(dep)) mergeIndex(mergeDepends, dep.name.id, numOptions);
       }
-      const own = ns(pkg.name);
-      if (mergeIndex(own, "mergeProvides", numOptions)) {
-        own.hasVirtualProvides = own.hasVirtualProvides || p.version === null;
+      const own = pkg.name.id;
+      if (mergeIndex(mergeProvides, own, numOptions)) {
+        if (p.version === null) hasVirtualProvides[own] = 1;
       }
       for (const dep of pkg.provides) {
-        const ds = ns(dep.name);
-        if (mergeIndex(ds, "mergeProvides", numOptions)) {
-          ds.hasVirtualProvides = ds.hasVirtualProvides || dep.version === null;
+        const did = dep.name.id;
+        if (mergeIndex(mergeProvides, did, numOptions)) {
+          if (dep.version === null) hasVirtualProvides[did] = 1;
         }
       }
-      if (!pst.tagOk) numTagNotOk++;
+      if (!tagOk[pid]) numTagNotOk++;
       numOptions++;
       if (!hasAutoSelectable && isAutoSelectable(p)) hasAutoSelectable = true;
     }
-    s.hasOptions = numOptions > 1 || numTagNotOk > 0;
-    s.hasIif = hasIif;
-    s.noIif = noIif;
-    if (hasAutoSelectable !== s.hasAutoSelectable) {
-      s.hasAutoSelectable = hasAutoSelectable;
+    hasOptions[id] = numOptions > 1 || numTagNotOk > 0 ? 1 : 0;
+    hasIifOf[id] = hasIif ? 1 : 0;
+    noIifOf[id] = noIif ? 1 : 0;
+    if (hasAutoSelectable !== (hasAutoSelectableOf[id] === 1)) {
+      hasAutoSelectableOf[id] = hasAutoSelectable ? 1 : 0;
       reevaluate = true;
     }
 
     if (firstCandidate !== null) {
       const pkg = firstCandidate;
       for (const p of name.providers) {
-        const pst = ps(p.pkg);
-        pst.dependenciesUsed = pst.dependenciesMerged;
+        dependenciesUsed[p.pkg.id] = dependenciesMerged[p.pkg.id] as number;
       }
       if (numOptions === 1) {
         for (const dep of pkg.depends) {
-          if (mergeIndexComplete(ns(dep.name), "mergeDepends", numOptions)) {
+          if (mergeIndexComplete(mergeDepends, dep.name.id, numOptions)) {
             applyConstraint(pkg, dep);
           }
         }
       } else {
         for (const dep of pkg.depends) {
-          const s0 = ns(dep.name);
-          if (mergeIndexComplete(s0, "mergeDepends", numOptions) && s0.requirers === 0) {
-            s0.requirers++;
+          const did = dep.name.id;
+          if (mergeIndexComplete(mergeDepends, did, numOptions) && requirers[did] === 0) {
+            requirers[did] = (requirers[did] as number) + 1;
             nameRequirersChanged(dep.name);
             for (const p of dep.name.providers) inherit(p.pkg, pkg);
           }
         }
       }
-      const own = ns(pkg.name);
-      if (mergeIndexComplete(own, "mergeProvides", numOptions)) {
-        excludeNonProviders(pkg.name, name, own.hasVirtualProvides);
+      const own = pkg.name.id;
+      if (mergeIndexComplete(mergeProvides, own, numOptions)) {
+        excludeNonProviders(pkg.name, name, hasVirtualProvides[own] === 1);
       }
       for (const dep of pkg.provides) {
-        const ds = ns(dep.name);
-        if (mergeIndexComplete(ds, "mergeProvides", numOptions)) {
-          excludeNonProviders(dep.name, name, ds.hasVirtualProvides);
+        const did = dep.name.id;
+        if (mergeIndexComplete(mergeProvides, did, numOptions)) {
+          excludeNonProviders(dep.name, name, hasVirtualProvides[did] === 1);
         }
       }
-      own.hasVirtualProvides = false;
-      for (const dep of pkg.provides) ns(dep.name).hasVirtualProvides = false;
+      hasVirtualProvides[own] = 0;
+      for (const dep of pkg.provides) hasVirtualProvides[dep.name.id] = 0;
     }
 
-    s.reverseDepsDone = true;
+    reverseDepsDone[id] = 1;
     for (const name0 of name.rdepends) {
-      const s0 = ns(name0);
-      if (s0.seen && !s0.locked) {
-        s.reverseDepsDone = false;
+      const id0 = name0.id;
+      if (seen[id0] && !locked[id0]) {
+        reverseDepsDone[id] = 0;
         break;
       }
     }
-    queueUnresolved(name, reevaluate);
+    queueUnresolved(id, reevaluate);
   };
 
   const compareProviders = (a: Provider, b: Provider | null): number => {
     if (b === null) return 1;
-    const sa = ps(a.pkg);
-    const sb = ps(b.pkg);
-    let r = Number(sa.selectable) - Number(sb.selectable);
+    const ia = a.pkg.id;
+    const ib = b.pkg.id;
+    let r = (selectable[ia] as number) - (selectable[ib] as number);
     if (r) return r;
-    r = Number(sa.dependenciesUsed) - Number(sb.dependenciesUsed);
+    r = (dependenciesUsed[ia] as number) - (dependenciesUsed[ib] as number);
     if (r) return r;
-    r = sb.conflicts - sa.conflicts;
+    r = (conflicts[ib] as number) - (conflicts[ia] as number);
     if (r) return r;
-    r = Number(sa.tagOk) - Number(sb.tagOk);
+    r = (tagOk[ia] as number) - (tagOk[ib] as number);
     if (r) return r;
-    r = Number(sa.tagPreferred) - Number(sb.tagPreferred);
+    r = (tagPreferred[ia] as number) - (tagPreferred[ib] as number);
     if (r) return r;
     let cmp = compareMask(a.version, b.version, false);
     if (cmp === LESS) return -1;
@@ -532,27 +681,30 @@ export function runApkPass(options: PassOptions): PassResult {
     }
     r = a.pkg.priority - b.pkg.priority;
     if (r) return r;
-    r = Number(sa.selectable) - Number(sb.selectable);
+    r = (selectable[ia] as number) - (selectable[ib] as number);
     if (r) return r;
     return ffs(b.pkg.repos) - ffs(a.pkg.repos);
   };
 
   const assignName = (name: NameNode, p: Provider | null) => {
-    const s = ns(name);
-    if (s.locked) {
-      if ((p === null || p.version === null) && (s.chosen === null || s.chosen.version === null)) {
+    const id = name.id;
+    if (locked[id]) {
+      const current = chosenOf[id] ?? null;
+      if ((p === null || p.version === null) && (current === null || current.version === null)) {
         return;
       }
       markError(p?.pkg ?? null);
-      markError(s.chosen?.pkg ?? null);
+      markError(current?.pkg ?? null);
       return;
     }
-    s.locked = true;
-    s.chosen = p;
-    listRemove(name);
-    dirtyRemove(name);
-    if (p !== null && s.requirers === 0 && ps(p.pkg).iifTriggered) {
-      for (const dep of p.pkg.installIf) if (!ns(dep.name).locked) applyConstraint(p.pkg, dep);
+    locked[id] = 1;
+    chosenOf[id] = p;
+    listRemove(id);
+    dirtyRemove(id);
+    if (p !== null && requirers[id] === 0 && iifTriggered[p.pkg.id]) {
+      for (const dep of p.pkg.installIf) {
+        if (!locked[dep.name.id]) applyConstraint(p.pkg, dep);
+      }
     }
     for (const p0 of name.providers) {
       if (p !== null && p0.pkg === p.pkg) continue;
@@ -565,33 +717,34 @@ export function runApkPass(options: PassOptions): PassResult {
   };
 
   const selectPackage = (name: NameNode) => {
-    const s = ns(name);
+    const id = name.id;
     let chosen: Provider | null = null;
-    if (s.requirers > 0 || s.hasIif) {
+    if ((requirers[id] as number) > 0 || hasIifOf[id]) {
       for (const p of name.providers) {
-        const pst = ps(p.pkg);
-        if (s.requirers === 0 && (!pst.iifTriggered || !pst.tagOk || !pst.selectable)) continue;
+        const pid = p.pkg.id;
+        if (requirers[id] === 0 && (!iifTriggered[pid] || !tagOk[pid] || !selectable[pid])) {
+          continue;
+        }
         if (!isAutoSelectable(p)) continue;
         if (compareProviders(p, chosen) > 0) chosen = p;
       }
     }
     if (chosen !== null) {
       const pkg = chosen.pkg;
-      const pst = ps(pkg);
-      if (!pst.selectable || !pst.tagOk) markError(pkg);
+      if (!selectable[pkg.id] || !tagOk[pkg.id]) markError(pkg);
       assignName(pkg.name, { pkg, version: pkg.info.version });
       for (const d of pkg.provides) assignName(d.name, { pkg, version: d.version });
       for (const d of pkg.depends) applyConstraint(pkg, d);
     } else {
       assignName(name, null);
-      if (s.requirers > 0) errors++;
+      if ((requirers[id] as number) > 0) errors++;
     }
   };
 
   // ---- the changeset, in apk's install order
-  const changes: { pkg: PackageNode; tagId: number }[] = [];
+  const changes: PackageNode[] = [];
   const getTag = (pkg: PackageNode): number => {
-    const mask = ps(pkg).pinningAllowed;
+    const mask = pinningAllowed[pkg.id] as number;
     for (let i = 0; i < tagRepos.length; i++) {
       if (!(mask & (1 << i))) continue;
       if ((tagRepos[i] ?? 0) & pkg.repos) return i;
@@ -599,63 +752,71 @@ export function runApkPass(options: PassOptions): PassResult {
     return 0;
   };
   const csetGenDep = (parent: PackageNode | null, dep: Dep) => {
-    const s = ns(dep.name);
-    const pkg = s.chosen?.pkg ?? null;
-    if (!isProvided(parent, dep, s.chosen)) markError(parent);
+    const chosen = chosenOf[dep.name.id] ?? null;
+    const pkg = chosen?.pkg ?? null;
+    if (!isProvided(parent, dep, chosen)) markError(parent);
     csetGenNameChange(dep.name);
-    if (pkg !== null && ps(pkg).error) markError(parent);
+    if (pkg !== null && error[pkg.id]) markError(parent);
   };
   const csetCheckInstallByIif = (name: NameNode) => {
-    const s = ns(name);
-    const pkg = s.chosen?.pkg ?? null;
-    if (pkg === null || !s.seen || s.changesetProcessed) return;
+    const id = name.id;
+    const pkg = chosenOf[id]?.pkg ?? null;
+    if (pkg === null || !seen[id] || changesetProcessed[id]) return;
     for (const dep of pkg.installIf) {
-      const s0 = ns(dep.name);
-      if (!isConflict(dep) && !s0.changesetProcessed) return;
-      if (!isProvided(pkg, dep, s0.chosen)) return;
+      const did = dep.name.id;
+      if (!isConflict(dep) && !changesetProcessed[did]) return;
+      if (!isProvided(pkg, dep, chosenOf[did] ?? null)) return;
     }
     csetGenNameChange(name);
   };
   const csetGenNameChange = (name: NameNode) => {
-    const s = ns(name);
-    if (s.changesetProcessed) return;
-    s.changesetProcessed = true;
-    const pkg = s.chosen?.pkg ?? null;
+    const id = name.id;
+    if (changesetProcessed[id]) return;
+    changesetProcessed[id] = 1;
+    const pkg = chosenOf[id]?.pkg ?? null;
     if (pkg === null) return;
-    const pst = ps(pkg);
-    if (pst.inChangeset) return;
-    pst.inChangeset = true;
-    ns(pkg.name).changesetProcessed = true;
-    for (const d of pkg.provides) ns(d.name).changesetProcessed = true;
+    if (inChangeset[pkg.id]) return;
+    inChangeset[pkg.id] = 1;
+    changesetProcessed[pkg.name.id] = 1;
+    for (const d of pkg.provides) changesetProcessed[d.name.id] = 1;
     for (const d of pkg.depends) csetGenDep(pkg, d);
-    changes.push({ pkg, tagId: getTag(pkg) });
+    changes.push(pkg);
     for (const name0 of pkg.name.rinstallIf) csetCheckInstallByIif(name0);
     for (const d of pkg.provides)
       for (const name0 of d.name.rinstallIf) csetCheckInstallByIif(name0);
   };
 
   // ---- the solve
-  for (const w of world) if (!w.broken) discoverName(w.dep.name);
-  for (const w of world) {
-    if (w.broken) continue;
-    pinningInherit = 1 << w.tagId;
-    applyConstraint(null, w.dep);
+  for (const entry of world) if (!entry.broken) discoverName(entry.dep.name);
+  for (const entry of world) {
+    if (entry.broken) continue;
+    pinningInherit = 1 << entry.tagId;
+    applyConstraint(null, entry.dep);
   }
   pinningInherit = 0;
   for (;;) {
-    while (dirty.head !== null) {
-      const name = dirty.head;
-      dirtyRemove(name);
-      reconsiderName(name);
+    while (dirtyHead !== -1) {
+      const id = dirtyHead;
+      dirtyRemove(id);
+      reconsiderName(nameList[id] as NameNode);
     }
-    const next = lists[1]?.head ?? lists[2]?.head ?? lists[3]?.head ?? null;
-    if (next === null) break;
-    listRemove(next);
-    selectPackage(next);
+    let id = heads[1] as number;
+    if (id === -1) id = heads[2] as number;
+    if (id === -1) id = heads[3] as number;
+    if (id === -1) break;
+    listRemove(id);
+    selectPackage(nameList[id] as NameNode);
   }
-  for (const w of world) csetGenDep(null, w.dep);
+  for (const entry of world) csetGenDep(null, entry.dep);
 
-  return { errors, changes, nameState: ns, pkgState: ps };
+  return {
+    errors,
+    changes: changes.map((pkg) => ({ pkg, tagId: getTag(pkg), error: error[pkg.id] === 1 })),
+    worldFailed: world.map((entry) => {
+      const chosen = chosenOf[entry.dep.name.id] ?? null;
+      return chosen === null || error[chosen.pkg.id] === 1;
+    }),
+  };
 }
 
 function ffs(mask: number): number {

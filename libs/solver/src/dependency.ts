@@ -59,6 +59,74 @@ export interface AtomParts {
  * @throws AtomError when the atom does not parse at all.
  */
 export function parseAtomParts(text: string): AtomParts {
+  return parseSimpleAtom(text) ?? parseAtomSlowly(text);
+}
+
+/** Characters apk allows in a name (src/ctype.c): letters, digits and `+ - . _ , : / [ ]`. */
+const NAME_CHARS = new Uint8Array(128);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-._,:/[]") {
+  NAME_CHARS[c.charCodeAt(0)] = 1;
+}
+const SIMPLE_OPS: Readonly<Record<string, number>> = {
+  "=": EQUAL,
+  "<": LESS,
+  ">": GREATER,
+  "<=": LESS | EQUAL,
+  ">=": GREATER | EQUAL,
+  "~": EQUAL | FUZZY,
+};
+
+/**
+ * The common atoms (`[!]name`, `[!]name<op>version` with a usual op) read
+ * without building an Atom; undefined for anything else, which the full
+ * parser then handles (and reports).
+ */
+function parseSimpleAtom(text: string): AtomParts | undefined {
+  const length = text.length;
+  const conflict = text.charCodeAt(0) === 33; // "!"
+  let i = conflict ? 1 : 0;
+  const nameStart = i;
+  while (i < length) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 || NAME_CHARS[c] !== 1) break;
+    i++;
+  }
+  if (i === nameStart) return undefined;
+  const name = text.slice(nameStart, i);
+  if (i === length) {
+    return {
+      name,
+      mask: conflict ? ANY | CONFLICT : ANY,
+      version: null,
+      tag: undefined,
+      broken: false,
+    };
+  }
+  const opStart = i;
+  while (i < length && i - opStart < 3) {
+    const c = text.charCodeAt(i);
+    if (c !== 60 && c !== 61 && c !== 62 && c !== 126) break; // < = > ~
+    i++;
+  }
+  const mask = SIMPLE_OPS[text.slice(opStart, i)];
+  if (mask === undefined || i === length) return undefined;
+  for (let j = i; j < length; j++) {
+    const c = text.charCodeAt(j);
+    // white space, a tag or another operator: the full parser decides
+    if (c <= 32 || c >= 127 || c === 64 || c === 60 || c === 61 || c === 62 || c === 126)
+      return undefined;
+  }
+  const version = text.slice(i);
+  return {
+    name,
+    mask: conflict ? mask | CONFLICT : mask,
+    version,
+    tag: undefined,
+    broken: !isValidVersion(version),
+  };
+}
+
+function parseAtomSlowly(text: string): AtomParts {
   const atom: Atom = parseAtom(text, {}, { allowInvalidVersion: true });
   let mask = ANY;
   let version: string | null = null;

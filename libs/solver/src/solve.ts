@@ -4,13 +4,19 @@
  * backtracking over package versions when apk's single pass dead-ends.
  */
 import type { PassResult, WorldDep } from "./apk-pass.js";
-import { runApkPass } from "./apk-pass.js";
+import { PassWorkspace, runApkPass } from "./apk-pass.js";
 import type { Dep } from "./dependency.js";
 import { EQUAL, parseAtomParts } from "./dependency.js";
 import type { SolveProblem, Unusable } from "./error-report.js";
 import { compareNamesDisplay, reportErrors } from "./error-report.js";
 import { universeData } from "./universe.js";
-import type { NameNode, PackageNode, Universe, UniversePackage } from "./universe-types.js";
+import type {
+  NameNode,
+  PackageNode,
+  Universe,
+  UniverseData,
+  UniversePackage,
+} from "./universe-types.js";
 
 /** What to solve. */
 export interface SolveRequest {
@@ -197,52 +203,77 @@ export function solve(universe: Universe, request: SolveRequest): SolveResult {
       ? data
       : { ...data, nameList: [...data.nameList, ...extraNames.values()] };
 
-  const run = (excluded: ReadonlySet<PackageNode>): PassResult =>
-    runApkPass({
-      data: passData,
-      world,
-      tags,
-      tagRepos,
-      requested,
-      usable: (pkg) =>
-        pkg.brokenReason === undefined && archOk(pkg) && isAllowed(pkg) && !excluded.has(pkg),
-    });
-
-  let pass = run(new Set());
-  const dropped: string[] = [];
-  if (pass.errors > 0 && request.forceBrokenWorld) {
-    for (const w of world) {
-      const chosen = pass.nameState(w.dep.name).chosen;
-      if (chosen === null || pass.pkgState(chosen.pkg).error) {
-        w.broken = true;
-        dropped.push(w.text);
+  // One workspace per universe, reused by every pass of every solve.
+  const workspace = takeWorkspace(data, passData.nameList.length);
+  try {
+    const run = (excluded: ReadonlySet<PackageNode>): PassResult =>
+      runApkPass({
+        data: passData,
+        world,
+        tags,
+        tagRepos,
+        requested,
+        usable: (pkg) =>
+          pkg.brokenReason === undefined && archOk(pkg) && isAllowed(pkg) && !excluded.has(pkg),
+        workspace,
+      });
+    let pass = run(new Set());
+    const dropped: string[] = [];
+    if (pass.errors > 0 && request.forceBrokenWorld) {
+      for (const [index, w] of world.entries()) {
+        if (pass.worldFailed[index]) {
+          w.broken = true;
+          dropped.push(w.text);
+        }
+      }
+      pass = run(new Set());
+    }
+    let backtracked = false;
+    if (pass.errors > 0 && request.backtrack !== false) {
+      const found = backtrack(pass, run, (pkg) => !pinnedPackages.has(pkg));
+      if (found !== undefined) {
+        pass = found;
+        backtracked = true;
       }
     }
-    pass = run(new Set());
-  }
-  let backtracked = false;
-  if (pass.errors > 0 && request.backtrack !== false) {
-    const found = backtrack(pass, run, (pkg) => !pinnedPackages.has(pkg));
-    if (found !== undefined) {
-      pass = found;
-      backtracked = true;
+    if (pass.errors > 0) {
+      const { text, problems } = reportErrors({ pass, world, tags, tagRepos, unusable });
+      return fail(problems, text);
     }
-  }
-  if (pass.errors > 0) {
-    const { text, problems } = reportErrors({ pass, world, tags, tagRepos, unusable });
-    return fail(problems, text);
-  }
 
-  const packages: SolvedPackage[] = pass.changes.map(({ pkg, tagId: tag }) => {
-    const installTag = tag === 0 ? undefined : tags[tag]?.slice(1);
-    return {
-      ...pkg.info,
-      pinned: pinnedPackages.has(pkg),
-      ...(installTag === undefined ? {} : { installTag }),
-    };
-  });
-  const installedSize = packages.reduce((sum, p) => sum + p.installedSize, 0);
-  return { ok: true, packages, installedSize, warnings, backtracked, droppedWorld: dropped };
+    const packages: SolvedPackage[] = pass.changes.map(({ pkg, tagId: tag }) => {
+      const installTag = tag === 0 ? undefined : tags[tag]?.slice(1);
+      return {
+        ...pkg.info,
+        pinned: pinnedPackages.has(pkg),
+        ...(installTag === undefined ? {} : { installTag }),
+      };
+    });
+    const installedSize = packages.reduce((sum, p) => sum + p.installedSize, 0);
+    return { ok: true, packages, installedSize, warnings, backtracked, droppedWorld: dropped };
+  } finally {
+    workspace.busy = false;
+  }
+}
+
+const WORKSPACES = new WeakMap<UniverseData, PassWorkspace>();
+
+/**
+ * The universe's pass workspace, grown to `names` names when the world adds
+ * names; a fresh one when a solve is already using it (an `allow` predicate
+ * that solves again).
+ */
+function takeWorkspace(data: UniverseData, names: number): PassWorkspace {
+  let workspace = WORKSPACES.get(data);
+  if (workspace?.busy)
+    workspace = undefined; // not cached: the running solve keeps its own
+  else if (workspace === undefined || workspace.nameCapacity < names) {
+    workspace = new PassWorkspace(names, data.packages.length);
+    WORKSPACES.set(data, workspace);
+  }
+  workspace ??= new PassWorkspace(names, data.packages.length);
+  workspace.busy = true;
+  return workspace;
 }
 
 /**
@@ -273,9 +304,8 @@ function backtrack(
           pkg.name.providers.some((p) => p.pkg !== pkg && p.pkg.name === pkg.name),
       );
     // packages the pass marked as errors first: they are where it dead-ended
-    candidates.sort(
-      (a, b) => Number(item.pass.pkgState(b).error) - Number(item.pass.pkgState(a).error),
-    );
+    const errorOf = new Map(item.pass.changes.map((c) => [c.pkg, c.error]));
+    candidates.sort((a, b) => Number(errorOf.get(b)) - Number(errorOf.get(a)));
     for (const pkg of candidates) {
       const excluded = new Set(item.excluded);
       excluded.add(pkg);

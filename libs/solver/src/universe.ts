@@ -15,6 +15,9 @@ import type {
 } from "./universe-types.js";
 
 const DATA = new WeakMap<Universe, UniverseData>();
+const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const CANONICAL_Q1 = /^Q1[A-Za-z0-9+/]{27}=$/;
+const CANONICAL_Q2 = /^Q2[A-Za-z0-9+/]{43}=$/;
 
 /** The largest number of repositories a universe can hold (one bit each). */
 export const MAX_REPOSITORIES = 30;
@@ -92,27 +95,51 @@ export function createUniverse(packages: Iterable<UniversePackage>): Universe {
     tagRepos[tag] = (tagRepos[tag] ?? 0) | (1 << index);
   }
 
-  // Atoms repeat a lot (so:libc.musl-x86_64.so.1): parse each text once.
-  const atomCache = new Map<string, AtomParts | string>();
-  const parse = (text: string): AtomParts | string => {
-    let parts = atomCache.get(text);
-    if (parts === undefined) {
+  // Atoms repeat a lot (so:libc.musl-x86_64.so.1): parse each text once,
+  // and share one immutable Dep per text (one per provide text for provides).
+  // A tagged atom is refused before its name is interned, as it always was.
+  type Parsed = { parts: AtomParts; dep: Dep | null } | string;
+  const atomCache = new Map<string, Parsed>();
+  const parse = (text: string): Parsed => {
+    let parsed = atomCache.get(text);
+    if (parsed === undefined) {
       try {
-        parts = parseAtomParts(text);
+        const parts = parseAtomParts(text);
+        parsed = {
+          parts,
+          dep: parts.tag === undefined ? toDep(parts) : null,
+        };
       } catch (error) {
-        parts = error instanceof Error ? error.message : String(error);
+        parsed = error instanceof Error ? error.message : String(error);
       }
-      atomCache.set(text, parts);
+      atomCache.set(text, parsed);
     }
-    return parts;
+    return parsed;
   };
-  const toDep = (parts: AtomParts): Dep => ({
-    name: intern(parts.name),
-    mask: parts.mask,
-    version: parts.version,
-    tag: parts.tag,
-    broken: parts.broken,
-  });
+  const provideCache = new Map<string, Dep | null>();
+  /** A provide as an atom, or null when it ends the list (unparseable or tagged). */
+  const parseProvide = (text: string): Dep | null => {
+    let dep = provideCache.get(text);
+    if (dep === undefined) {
+      const parsed = parse(text);
+      if (typeof parsed === "string" || parsed.dep === null) dep = null;
+      else {
+        const mask = parsed.parts.version === null ? ANY : EQUAL;
+        dep = mask === parsed.dep.mask ? parsed.dep : { ...parsed.dep, mask };
+      }
+      provideCache.set(text, dep);
+    }
+    return dep;
+  };
+  function toDep(parts: AtomParts): Dep {
+    return {
+      name: intern(parts.name),
+      mask: parts.mask,
+      version: parts.version,
+      tag: parts.tag,
+      broken: parts.broken,
+    };
+  }
 
   const byChecksum = new Map<string, PackageNode>();
   const nodes: PackageNode[] = [];
@@ -128,33 +155,32 @@ export function createUniverse(packages: Iterable<UniversePackage>): Universe {
     let brokenReason: string | undefined;
     const depends: Dep[] = [];
     for (const text of info.depends) {
-      const parts = parse(text);
-      if (typeof parts === "string") {
-        brokenReason = parts;
+      const parsed = parse(text);
+      if (typeof parsed === "string") {
+        brokenReason = parsed;
         break; // apk stops reading the list at an atom it cannot parse
       }
-      if (parts.tag !== undefined) {
+      if (parsed.dep === null) {
         brokenReason = `dependency "${text}" has a repository tag`;
         break;
       }
-      if (parts.broken) brokenReason = `dependency "${text}" has an invalid version`;
-      depends.push(toDep(parts));
+      if (parsed.parts.broken) brokenReason = `dependency "${text}" has an invalid version`;
+      depends.push(parsed.dep);
     }
     const provides: Dep[] = [];
     for (const text of info.provides) {
-      const parts = parse(text);
-      if (typeof parts === "string" || parts.tag !== undefined) break;
-      const mask = parts.version === null ? ANY : EQUAL;
-      provides.push(toDep({ ...parts, mask }));
+      const dep = parseProvide(text);
+      if (dep === null) break;
+      provides.push(dep);
     }
     let installIf: Dep[] = [];
     for (const text of info.installIf) {
-      const parts = parse(text);
-      if (typeof parts === "string" || parts.tag !== undefined) {
+      const parsed = parse(text);
+      if (typeof parsed === "string" || parsed.dep === null) {
         installIf = []; // apk drops a partial install_if rule
         break;
       }
-      installIf.push(toDep(parts));
+      installIf.push(parsed.dep);
     }
     const node: PackageNode = {
       id: nodes.length,
@@ -177,25 +203,23 @@ export function createUniverse(packages: Iterable<UniversePackage>): Universe {
       provide.name.providers.push({ pkg: node, version: provide.version });
   }
 
-  // Reverse edges, in package order, each name once per list (a Set per
-  // target name would be slow: so:libc has thousands of reverse edges).
-  const seenEdge = new Set<number>();
-  const addOnce = (list: NameNode[], name: NameNode, target: NameNode, kind: number) => {
-    const key = (target.id * 2 + kind) * 0x100000 + name.id;
-    if (seenEdge.has(key)) return;
-    seenEdge.add(key);
-    list.push(name);
-  };
+  // Reverse edges, in package order, each name once per list: collect
+  // (target, source) pairs, group them by target keeping their order, then
+  // drop repeats (so:libc has thousands of reverse edges).
+  const rdepends: number[] = [];
+  const rinstallIf: number[] = [];
   for (const node of nodes) {
     for (const dep of node.depends) {
-      addOnce(dep.name.rdepends, node.name, dep.name, 0);
-      for (const provide of node.provides) addOnce(dep.name.rdepends, provide.name, dep.name, 0);
+      rdepends.push(dep.name.id, node.name.id);
+      for (const provide of node.provides) rdepends.push(dep.name.id, provide.name.id);
     }
     for (const dep of node.installIf) {
-      addOnce(dep.name.rinstallIf, node.name, dep.name, 1);
-      for (const provide of node.provides) addOnce(dep.name.rinstallIf, provide.name, dep.name, 1);
+      rinstallIf.push(dep.name.id, node.name.id);
+      for (const provide of node.provides) rinstallIf.push(dep.name.id, provide.name.id);
     }
   }
+  addReverseEdges(nameList, rdepends, (node) => node.rdepends);
+  addReverseEdges(nameList, rinstallIf, (node) => node.rinstallIf);
 
   const universe: Universe = Object.freeze({
     size: nodes.length,
@@ -248,13 +272,59 @@ export function universeFromIndexes(
 }
 
 /**
+ * Appends each pair's source name to its target name's list (`pairs` is
+ * target, source, …), in pair order, each source once per target.
+ */
+function addReverseEdges(
+  nameList: readonly NameNode[],
+  pairs: readonly number[],
+  list: (node: NameNode) => NameNode[],
+): void {
+  const start = new Int32Array(nameList.length + 1);
+  for (let i = 0; i < pairs.length; i += 2) {
+    const slot = (pairs[i] as number) + 1;
+    start[slot] = (start[slot] as number) + 1;
+  }
+  for (let t = 0; t < nameList.length; t++) {
+    start[t + 1] = (start[t + 1] as number) + (start[t] as number);
+  }
+  const fill = start.slice(0, nameList.length);
+  const sources = new Int32Array(pairs.length / 2);
+  for (let i = 0; i < pairs.length; i += 2) {
+    const target = pairs[i] as number;
+    const at = fill[target] as number;
+    fill[target] = at + 1;
+    sources[at] = pairs[i + 1] as number;
+  }
+  const last = new Int32Array(nameList.length).fill(-1);
+  for (let t = 0; t < nameList.length; t++) {
+    const end = start[t + 1] as number;
+    let target: NameNode[] | undefined;
+    for (let i = start[t] as number; i < end; i++) {
+      const source = sources[i] as number;
+      if (last[source] === t) continue;
+      last[source] = t;
+      target ??= list(nameList[t] as NameNode);
+      target.push(nameList[source] as NameNode);
+    }
+  }
+}
+
+/**
  * The digest a checksum stands for: `Q1…` base64 decodes to the same 20 bytes
  * whatever the unused low bits of its last character are, and apk compares
  * digests, not their spelling.
  */
 function checksumIdentity(checksum: string): string {
+  // The usual spelling (what isPackageChecksum accepts): its digest is the
+  // text with the unused low bits of the last character cleared.
+  if (CANONICAL_Q1.test(checksum) || CANONICAL_Q2.test(checksum)) {
+    const last = checksum.length - 2;
+    const value = BASE64.indexOf(checksum.charAt(last)) & ~3;
+    return `${checksum.slice(0, 2)}:${checksum.slice(2, last)}${BASE64.charAt(value)}`;
+  }
   if (/^Q[12]/.test(checksum)) {
-    return `${checksum.slice(0, 2)}:${Buffer.from(checksum.slice(2), "base64").toString("hex")}`;
+    return `${checksum.slice(0, 2)}:${Buffer.from(checksum.slice(2), "base64").toString("base64").replace(/=+$/, "")}`;
   }
   return checksum.toLowerCase();
 }

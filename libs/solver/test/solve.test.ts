@@ -190,6 +190,54 @@ describe("solve", () => {
     }
   });
 
+  it("gives each solve of one universe the answer a fresh universe gives, whatever ran before", () => {
+    const packages = [
+      pkg("app-1", { depends: ["lib", "so:libc.so"] }),
+      pkg("lib-1", { provides: ["so:libc.so=1"] }),
+      pkg("lib-2", { depends: ["missing"], provides: ["so:libc.so=2"] }),
+      pkg("tool-1", { depends: ["lib=1"] }),
+      pkg("bash-1"),
+      pkg("bash-doc-1", { installIf: ["bash", "docs"] }),
+      pkg("docs-1"),
+      pkg("paid-1"),
+    ];
+    const requests: Parameters<typeof solve>[1][] = [
+      { world: ["app"], arch: "x86_64" },
+      { world: ["app", "paid"], arch: "x86_64", allow: (p) => p.name !== "paid" },
+      { world: ["tool", "lib>1"], arch: "x86_64", backtrack: false },
+      { world: ["nosuch", "bash", "docs"], arch: "x86_64" },
+      { world: ["bash", "docs"], arch: "x86_64", pinned: [{ name: "lib", version: "1" }] },
+      { world: ["app"], arch: "aarch64" },
+      { world: ["app", "tool"], arch: "x86_64", forceBrokenWorld: true },
+    ];
+    const fresh = requests.map((request) =>
+      formatInstallOutput(solve(createUniverse(packages), request)),
+    );
+    const shared = createUniverse(packages);
+    for (const order of [requests, [...requests].reverse(), [...requests, ...requests]]) {
+      const outputs = order.map((request) => formatInstallOutput(solve(shared, request)));
+      expect(outputs).toEqual(order.map((request) => fresh[requests.indexOf(request)]));
+    }
+    // an entitlement predicate that solves again on the same universe mid-solve
+    let inner = "";
+    const reentrant = solve(shared, {
+      world: ["app"],
+      arch: "x86_64",
+      allow: (p) => {
+        if (inner === "")
+          inner = formatInstallOutput(solve(shared, { world: ["bash", "docs"], arch: "x86_64" }));
+        return p.name !== "paid";
+      },
+    });
+    expect(formatInstallOutput(reentrant)).toBe(fresh[0]);
+    expect(inner).toBe(
+      formatInstallOutput(
+        solve(createUniverse(packages), { world: ["bash", "docs"], arch: "x86_64" }),
+      ),
+    );
+    expect(fresh.filter((text) => text.startsWith("ERROR")).length).toBeGreaterThanOrEqual(2);
+  });
+
   it("rejects invalid world atoms as apk does", () => {
     const result = solve(createUniverse([]), { world: ["foo=="], arch: "x86_64" });
     expect(result.ok ? "" : result.text).toBe(
