@@ -1,0 +1,3 @@
+import { tailorVitestConfig } from "../../vitest.shared.js";
+
+export default tailorVitestConfig(import.meta.url);
