@@ -2,6 +2,7 @@
 // tailorctl: command-line client of the Tailor gateway, plus offline `apk`
 // tools that work on local files.
 import { apkCommand, apkUsage } from "./commands/apk/apk-command.js";
+import { buildCommand, buildUsage } from "./commands/build/build-command.js";
 import { healthCommand } from "./commands/health-command.js";
 import { processIo } from "./commands/io.js";
 
@@ -10,11 +11,14 @@ const usage = `usage: tailorctl [--url URL] <command>
 commands:
   health     every service's health as the gateway sees it (exit 1 if any is down)
   apk        offline APK tools (inspect, verify, index, resolve, version); see \`tailorctl apk\`
+  build      assemble an image from an apko-style YAML and APK repositories into an OCI layout, offline
 
 options:
   --url URL  gateway URL (default: $TAILOR_URL or http://127.0.0.1:8080)
 
-${apkUsage}`;
+${apkUsage}
+
+tailorctl ${buildUsage.replace(/^usage: tailorctl /, "")}`;
 
 const args = process.argv.slice(2);
 let url = process.env.TAILOR_URL ?? "http://127.0.0.1:8080";
@@ -30,6 +34,9 @@ switch (args[0]) {
     process.exitCode = result.exitCode;
     break;
   }
+  case "build":
+    process.exitCode = await buildCommand(args.slice(1), processIo);
+    break;
   case "apk":
     process.exitCode = await apkCommand(args.slice(1), processIo);
     break;
