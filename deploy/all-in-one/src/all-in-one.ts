@@ -1,7 +1,7 @@
 import path from "node:path";
 import { openBlobStore } from "@tailor/blob";
 import { buildHistoryService } from "@tailor/build-history";
-import { builderService } from "@tailor/builder";
+import { createBuilderService } from "@tailor/builder";
 import { createCatalogService } from "@tailor/catalog";
 import type { Environment, PlatformConfig, ServiceName } from "@tailor/config";
 import {
@@ -148,7 +148,8 @@ export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllI
       }),
       catalog: createCatalogService({ environment, blobs }),
       resolver: createResolverService({ environment: withServiceKey }),
-      builder: builderService,
+      // Workers run in this process (TAILOR_BUILDER_ROLE defaults to "all").
+      builder: createBuilderService({ environment: withServiceKey, blobs }),
       "build-history": buildHistoryService,
       gateway: gatewayService,
     };

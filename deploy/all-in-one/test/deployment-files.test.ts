@@ -4,6 +4,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { builderSpec } from "@tailor/builder";
 import { catalogSpec } from "@tailor/catalog";
 import type { ServiceName } from "@tailor/config";
 import {
@@ -20,7 +21,7 @@ import { parse, parseAllDocuments } from "yaml";
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 // Shared variables plus those a single service reads; any of them may appear in deployments.
 const knownVariables = new Set(
-  [platformSpec, catalogSpec, entitlementSpec, resolverSpec].flatMap((spec) =>
+  [platformSpec, catalogSpec, entitlementSpec, resolverSpec, builderSpec].flatMap((spec) =>
     Object.values(spec).map((field) => field.name),
   ),
 );

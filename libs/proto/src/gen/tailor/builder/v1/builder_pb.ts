@@ -2,8 +2,10 @@
 // @generated from file tailor/builder/v1/builder.proto (package tailor.builder.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { ServiceInfo } from "../../common/v1/types_pb.js";
 import { file_tailor_common_v1_types } from "../../common/v1/types_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tailor/builder/v1/builder.proto.
  */
 export const file_tailor_builder_v1_builder: GenFile = /*@__PURE__*/
-  fileDesc("Ch90YWlsb3IvYnVpbGRlci92MS9idWlsZGVyLnByb3RvEhF0YWlsb3IuYnVpbGRlci52MSIXChVHZXRTZXJ2aWNlSW5mb1JlcXVlc3QiRQoWR2V0U2VydmljZUluZm9SZXNwb25zZRIrCgRpbmZvGAEgASgLMh0udGFpbG9yLmNvbW1vbi52MS5TZXJ2aWNlSW5mbzJ8Cg5CdWlsZGVyU2VydmljZRJqCg5HZXRTZXJ2aWNlSW5mbxIoLnRhaWxvci5idWlsZGVyLnYxLkdldFNlcnZpY2VJbmZvUmVxdWVzdBopLnRhaWxvci5idWlsZGVyLnYxLkdldFNlcnZpY2VJbmZvUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_tailor_common_v1_types]);
+  fileDesc("Ch90YWlsb3IvYnVpbGRlci92MS9idWlsZGVyLnByb3RvEhF0YWlsb3IuYnVpbGRlci52MSIXChVHZXRTZXJ2aWNlSW5mb1JlcXVlc3QiRQoWR2V0U2VydmljZUluZm9SZXNwb25zZRIrCgRpbmZvGAEgASgLMh0udGFpbG9yLmNvbW1vbi52MS5TZXJ2aWNlSW5mbyJyCg1Mb2NrZWRQYWNrYWdlEgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRIMCgRhcmNoGAMgASgJEhIKCnJlcG9zaXRvcnkYBCABKAkSEAoIY2hlY2tzdW0YBSABKAkSDgoGcGlubmVkGAYgASgIImIKDUxvY2tlZFZhcmlhbnQSDwoHdmFyaWFudBgBIAEoCRIMCgRhcmNoGAIgASgJEjIKCHBhY2thZ2VzGAMgAygLMiAudGFpbG9yLmJ1aWxkZXIudjEuTG9ja2VkUGFja2FnZSL5AQoMTG9ja2VkQ29uZmlnEhQKDHNvdXJjZV9pbWFnZRgBIAEoCRIfChdzb3VyY2VfaW1hZ2VfZ2VuZXJhdGlvbhgCIAEoDRIcChRzb3VyY2VfaW1hZ2VfdmVyc2lvbhgDIAEoCRIQCghyZXZpc2lvbhgEIAEoDRIyCgh2YXJpYW50cxgFIAMoCzIgLnRhaWxvci5idWlsZGVyLnYxLkxvY2tlZFZhcmlhbnQSNQoRc291cmNlX2RhdGVfZXBvY2gYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhcKD2J1aWxkZXJfdmVyc2lvbhgHIAEoCSKOBAoFQnVpbGQSCgoCaWQYASABKAkSDgoGb3JnX2lkGAIgASgJEhQKDGN1c3RvbV9pbWFnZRgDIAEoCRIQCghyZXZpc2lvbhgEIAEoDRIPCgd0cmlnZ2VyGAUgASgJEi4KBnN0YXR1cxgGIAEoDjIeLnRhaWxvci5idWlsZGVyLnYxLkJ1aWxkU3RhdHVzEi4KCmNyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI2CgdkaWdlc3RzGAogAygLMiUudGFpbG9yLmJ1aWxkZXIudjEuQnVpbGQuRGlnZXN0c0VudHJ5EgwKBHRhZ3MYCyADKAkSFgoOZmFpbHVyZV9yZWFzb24YDCABKAkSFwoPZmFpbHVyZV9tZXNzYWdlGA0gASgJEjYKDWxvY2tlZF9jb25maWcYDiABKAsyHy50YWlsb3IuYnVpbGRlci52MS5Mb2NrZWRDb25maWcSEAoIYXR0ZW1wdHMYDyABKA0aLgoMRGlnZXN0c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiXgoTUmVxdWVzdEJ1aWxkUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSFAoMY3VzdG9tX2ltYWdlGAIgASgJEhAKCHJldmlzaW9uGAMgASgNEg8KB3RyaWdnZXIYBCABKAkiPwoUUmVxdWVzdEJ1aWxkUmVzcG9uc2USJwoFYnVpbGQYASABKAsyGC50YWlsb3IuYnVpbGRlci52MS5CdWlsZCImChJDYW5jZWxCdWlsZFJlcXVlc3QSEAoIYnVpbGRfaWQYASABKAkiPgoTQ2FuY2VsQnVpbGRSZXNwb25zZRInCgVidWlsZBgBIAEoCzIYLnRhaWxvci5idWlsZGVyLnYxLkJ1aWxkIiMKD0dldEJ1aWxkUmVxdWVzdBIQCghidWlsZF9pZBgBIAEoCSI7ChBHZXRCdWlsZFJlc3BvbnNlEicKBWJ1aWxkGAEgASgLMhgudGFpbG9yLmJ1aWxkZXIudjEuQnVpbGQiOwoSR2V0TWFuaWZlc3RSZXF1ZXN0EhIKCnJlcG9zaXRvcnkYASABKAkSEQoJcmVmZXJlbmNlGAIgASgJIloKE0dldE1hbmlmZXN0UmVzcG9uc2USEgoKbWVkaWFfdHlwZRgBIAEoCRIOCgZkaWdlc3QYAiABKAkSDwoHY29udGVudBgDIAEoDBIOCgZvcmdfaWQYBCABKAkiJQoPTGlzdFRhZ3NSZXF1ZXN0EhIKCnJlcG9zaXRvcnkYASABKAkiZQoDVGFnEgwKBG5hbWUYASABKAkSDgoGZGlnZXN0GAIgASgJEi4KCnVwZGF0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGJ1aWxkX2lkGAQgASgJIkgKEExpc3RUYWdzUmVzcG9uc2USDgoGb3JnX2lkGAEgASgJEiQKBHRhZ3MYAiADKAsyFi50YWlsb3IuYnVpbGRlci52MS5UYWciNwoUR2V0VGFnSGlzdG9yeVJlcXVlc3QSEgoKcmVwb3NpdG9yeRgBIAEoCRILCgN0YWcYAiABKAkicQoHVGFnTW92ZRITCgtmcm9tX2RpZ2VzdBgBIAEoCRIRCgl0b19kaWdlc3QYAiABKAkSEAoIYnVpbGRfaWQYAyABKAkSLAoIbW92ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkIKFUdldFRhZ0hpc3RvcnlSZXNwb25zZRIpCgVtb3ZlcxgBIAMoCzIaLnRhaWxvci5idWlsZGVyLnYxLlRhZ01vdmUiNgoQQ2hlY2tCbG9iUmVxdWVzdBISCgpyZXBvc2l0b3J5GAEgASgJEg4KBmRpZ2VzdBgCIAEoCSJWChFDaGVja0Jsb2JSZXNwb25zZRIPCgdwcmVzZW50GAEgASgIEgwKBHNpemUYAiABKAQSEgoKbWVkaWFfdHlwZRgDIAEoCRIOCgZvcmdfaWQYBCABKAkqzAEKC0J1aWxkU3RhdHVzEhwKGEJVSUxEX1NUQVRVU19VTlNQRUNJRklFRBAAEhcKE0JVSUxEX1NUQVRVU19RVUVVRUQQARIYChRCVUlMRF9TVEFUVVNfUlVOTklORxACEhoKFkJVSUxEX1NUQVRVU19TVUNDRUVERUQQAxIXChNCVUlMRF9TVEFUVVNfRkFJTEVEEAQSGgoWQlVJTERfU1RBVFVTX0NBTkNFTExFRBAFEhsKF0JVSUxEX1NUQVRVU19VUF9UT19EQVRFEAYymgMKDkJ1aWxkZXJTZXJ2aWNlEmoKDkdldFNlcnZpY2VJbmZvEigudGFpbG9yLmJ1aWxkZXIudjEuR2V0U2VydmljZUluZm9SZXF1ZXN0GikudGFpbG9yLmJ1aWxkZXIudjEuR2V0U2VydmljZUluZm9SZXNwb25zZSIDkAIBEl8KDFJlcXVlc3RCdWlsZBImLnRhaWxvci5idWlsZGVyLnYxLlJlcXVlc3RCdWlsZFJlcXVlc3QaJy50YWlsb3IuYnVpbGRlci52MS5SZXF1ZXN0QnVpbGRSZXNwb25zZRJhCgtDYW5jZWxCdWlsZBIlLnRhaWxvci5idWlsZGVyLnYxLkNhbmNlbEJ1aWxkUmVxdWVzdBomLnRhaWxvci5idWlsZGVyLnYxLkNhbmNlbEJ1aWxkUmVzcG9uc2UiA5ACAhJYCghHZXRCdWlsZBIiLnRhaWxvci5idWlsZGVyLnYxLkdldEJ1aWxkUmVxdWVzdBojLnRhaWxvci5idWlsZGVyLnYxLkdldEJ1aWxkUmVzcG9uc2UiA5ACATKUAwoPUmVnaXN0cnlTZXJ2aWNlEmEKC0dldE1hbmlmZXN0EiUudGFpbG9yLmJ1aWxkZXIudjEuR2V0TWFuaWZlc3RSZXF1ZXN0GiYudGFpbG9yLmJ1aWxkZXIudjEuR2V0TWFuaWZlc3RSZXNwb25zZSIDkAIBElgKCExpc3RUYWdzEiIudGFpbG9yLmJ1aWxkZXIudjEuTGlzdFRhZ3NSZXF1ZXN0GiMudGFpbG9yLmJ1aWxkZXIudjEuTGlzdFRhZ3NSZXNwb25zZSIDkAIBEmcKDUdldFRhZ0hpc3RvcnkSJy50YWlsb3IuYnVpbGRlci52MS5HZXRUYWdIaXN0b3J5UmVxdWVzdBooLnRhaWxvci5idWlsZGVyLnYxLkdldFRhZ0hpc3RvcnlSZXNwb25zZSIDkAIBElsKCUNoZWNrQmxvYhIjLnRhaWxvci5idWlsZGVyLnYxLkNoZWNrQmxvYlJlcXVlc3QaJC50YWlsb3IuYnVpbGRlci52MS5DaGVja0Jsb2JSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_google_protobuf_timestamp, file_tailor_common_v1_types]);
 
 /**
  * GetServiceInfoRequest has no fields yet.
@@ -49,8 +51,697 @@ export const GetServiceInfoResponseSchema: GenMessage<GetServiceInfoResponse> = 
   messageDesc(file_tailor_builder_v1_builder, 1);
 
 /**
- * BuilderService accepts build requests and runs build workers.
- * Later issues add its domain methods; every service starts with identity.
+ * LockedPackage is one package of a locked closure.
+ *
+ * @generated from message tailor.builder.v1.LockedPackage
+ */
+export type LockedPackage = Message<"tailor.builder.v1.LockedPackage"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string version = 2;
+   */
+  version: string;
+
+  /**
+   * @generated from field: string arch = 3;
+   */
+  arch: string;
+
+  /**
+   * @generated from field: string repository = 4;
+   */
+  repository: string;
+
+  /**
+   * @generated from field: string checksum = 5;
+   */
+  checksum: string;
+
+  /**
+   * @generated from field: bool pinned = 6;
+   */
+  pinned: boolean;
+};
+
+/**
+ * Describes the message tailor.builder.v1.LockedPackage.
+ * Use `create(LockedPackageSchema)` to create a new message.
+ */
+export const LockedPackageSchema: GenMessage<LockedPackage> = /*@__PURE__*/
+  messageDesc(file_tailor_builder_v1_builder, 2);
+
+/**
+ * LockedVariant is the exact closure of one variant and arch.
+ *
+ * @generated from message tailor.builder.v1.LockedVariant
+ */
+export type LockedVariant = Message<"tailor.builder.v1.LockedVariant"> & {
+  /**
+   * "image" or "dev".
+   *
+   * @generated from field: string variant = 1;
+   */
+  variant: string;
+
+  /**
+   * @generated from field: string arch = 2;
+   */
+  arch: string;
+
+  /**
+   * @generated from field: repeated tailor.builder.v1.LockedPackage packages = 3;
+   */
+  packages: LockedPackage[];
+};
+
+/**
+ * Describes the message tailor.builder.v1.LockedVariant.
+ * Use `create(LockedVariantSchema)` to create a new message.
+ */
+export const LockedVariantSchema: GenMessage<LockedVariant> = /*@__PURE__*/
+  messageDesc(file_tailor_builder_v1_builder, 3);
+
+/**
+ * LockedConfig is everything a build was made from, so it can be repeated.
+ *
+ * @generated from message tailor.builder.v1.LockedConfig
+ */
+export type LockedConfig = Message<"tailor.builder.v1.LockedConfig"> & {
+  /**
+   * @generated from field: string source_image = 1;
+   */
+  sourceImage: string;
+
+  /**
+   * @generated from field: uint32 source_image_generation = 2;
+   */
+  sourceImageGeneration: number;
+
+  /**
+   * @generated from field: string source_image_version = 3;
+   */
+  sourceImageVersion: string;
+
+  /**
+   * @generated from field: uint32 revision = 4;
+   */
+  revision: number;
+
+  /**
+   * @generated from field: repeated tailor.builder.v1.LockedVariant variants = 5;
+   */
+  variants: LockedVariant[];
+
+  /**
+   * @generated from field: google.protobuf.Timestamp source_date_epoch = 6;
+   */
+  sourceDateEpoch?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string builder_version = 7;
+   */
+  builderVersion: string;
+};
+
+/**
+ * Describes the message tailor.builder.v1.LockedConfig.
+ * Use `create(LockedConfigSchema)` to create a new message.
+ */
+export const LockedConfigSchema: GenMessage<LockedConfig> = /*@__PURE__*/
+  messageDesc(file_tailor_builder_v1_builder, 4);
+
+/**
+ * Build is one attempt to assemble a revision of a custom image.
+ *
+ * @generated from message tailor.builder.v1.Build
+ */
+export type Build = Message<"tailor.builder.v1.Build"> & {
+  /**
+   * Time-ordered id (UUIDv7).
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string org_id = 2;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: string custom_image = 3;
+   */
+  customImage: string;
+
+  /**
+   * @generated from field: uint32 revision = 4;
+   */
+  revision: number;
+
+  /**
+   * "manual", "package:<name>", "source-image", "custom-image".
+   *
+   * @generated from field: string trigger = 5;
+   */
+  trigger: string;
+
+  /**
+   * @generated from field: tailor.builder.v1.BuildStatus status = 6;
+   */
+  status: BuildStatus;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 7;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp started_at = 8;
+   */
+  startedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp finished_at = 9;
+   */
+  finishedAt?: Timestamp | undefined;
+
+  /**
+   * Manifest or index digest per "variant" (index over arches) and
+   * "variant/arch".
+   *
+   * @generated from field: map<string, string> digests = 10;
+   */
+  digests: { [key: string]: string };
+
+  /**
+   * @generated from field: repeated string tags = 11;
+   */
+  tags: string[];
+
+  /**
+   * Stable reason code when failed, e.g. "resolve_failed", "file_conflict".
+   *
+   * @generated from field: string failure_reason = 12;
+   */
+  failureReason: string;
+
+  /**
+   * @generated from field: string failure_message = 13;
+   */
+  failureMessage: string;
+
+  /**
+   * @generated from field: tailor.builder.v1.LockedConfig locked_config = 14;
+   */
+  lockedConfig?: LockedConfig | undefined;
+
+  /**
+   * How many times a worker picked the job up.
+   *
+   * @generated from field: uint32 attempts = 15;
+   */
+  attempts: number;
+};
+
+/**
+ * Describes the message tailor.builder.v1.Build.
+ * Use `create(BuildSchema)` to create a new message.
+ */
+export const BuildSchema: GenMessage<Build> = /*@__PURE__*/
+  messageDesc(file_tailor_builder_v1_builder, 5);
+
+/**
+ * RequestBuildRequest names what to build.
+ *
+ * @generated from message tailor.builder.v1.RequestBuildRequest
+ */
+export type RequestBuildRequest = Message<"tailor.builder.v1.RequestBuildRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: string custom_image = 2;
+   */
+  customImage: string;
+
+  /**
+   * 0 means the latest revision.
+   *
+   * @generated from field: uint32 revision = 3;
+   */
+  revision: number;
+
+  /**
+   * Defaults to "manual".
+   *
+   * @generated from field: string trigger = 4;
+   */
+  trigger: string;
+};
+
+/**
+ * Describes the message tailor.builder.v1.RequestBuildRequest.
+ * Use `create(RequestBuildRequestSchema)` to create a new message.
+ */
+export const RequestBuildRequestSchema: GenMessage<RequestBuildRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_builder_v1_builder, 6);
+
+/**
+ * RequestBuildResponse returns the queued build.
+ *
+ * @generated from message tailor.builder.v1.RequestBuildResponse
+ */
+export type RequestBuildResponse = Message<"tailor.builder.v1.RequestBuildResponse"> & {
+  /**
+   * @generated from field: tailor.builder.v1.Build build = 1;
+   */
+  build?: Build | undefined;
+};
+
+/**
+ * Describes the message tailor.builder.v1.RequestBuildResponse.
+ * Use `create(RequestBuildResponseSchema)` to create a new message.
+ */
+export const RequestBuildResponseSchema: GenMessage<RequestBuildResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_builder_v1_builder, 7);
+
+/**
+ * CancelBuildRequest names the build.
+ *
+ * @generated from message tailor.builder.v1.CancelBuildRequest
+ */
+export type CancelBuildRequest = Message<"tailor.builder.v1.CancelBuildRequest"> & {
+  /**
+   * @generated from field: string build_id = 1;
+   */
+  buildId: string;
+};
+
+/**
+ * Describes the message tailor.builder.v1.CancelBuildRequest.
+ * Use `create(CancelBuildRequestSchema)` to create a new message.
+ */
+export const CancelBuildRequestSchema: GenMessage<CancelBuildRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_builder_v1_builder, 8);
+
+/**
+ * CancelBuildResponse returns the build after cancellation.
+ *
+ * @generated from message tailor.builder.v1.CancelBuildResponse
+ */
+export type CancelBuildResponse = Message<"tailor.builder.v1.CancelBuildResponse"> & {
+  /**
+   * @generated from field: tailor.builder.v1.Build build = 1;
+   */
+  build?: Build | undefined;
+};
+
+/**
+ * Describes the message tailor.builder.v1.CancelBuildResponse.
+ * Use `create(CancelBuildResponseSchema)` to create a new message.
+ */
+export const CancelBuildResponseSchema: GenMessage<CancelBuildResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_builder_v1_builder, 9);
+
+/**
+ * GetBuildRequest names the build.
+ *
+ * @generated from message tailor.builder.v1.GetBuildRequest
+ */
+export type GetBuildRequest = Message<"tailor.builder.v1.GetBuildRequest"> & {
+  /**
+   * @generated from field: string build_id = 1;
+   */
+  buildId: string;
+};
+
+/**
+ * Describes the message tailor.builder.v1.GetBuildRequest.
+ * Use `create(GetBuildRequestSchema)` to create a new message.
+ */
+export const GetBuildRequestSchema: GenMessage<GetBuildRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_builder_v1_builder, 10);
+
+/**
+ * GetBuildResponse returns the build.
+ *
+ * @generated from message tailor.builder.v1.GetBuildResponse
+ */
+export type GetBuildResponse = Message<"tailor.builder.v1.GetBuildResponse"> & {
+  /**
+   * @generated from field: tailor.builder.v1.Build build = 1;
+   */
+  build?: Build | undefined;
+};
+
+/**
+ * Describes the message tailor.builder.v1.GetBuildResponse.
+ * Use `create(GetBuildResponseSchema)` to create a new message.
+ */
+export const GetBuildResponseSchema: GenMessage<GetBuildResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_builder_v1_builder, 11);
+
+/**
+ * GetManifestRequest names a manifest by repository and tag or digest.
+ *
+ * @generated from message tailor.builder.v1.GetManifestRequest
+ */
+export type GetManifestRequest = Message<"tailor.builder.v1.GetManifestRequest"> & {
+  /**
+   * "<org name>/<custom image>".
+   *
+   * @generated from field: string repository = 1;
+   */
+  repository: string;
+
+  /**
+   * A tag or "sha256:…".
+   *
+   * @generated from field: string reference = 2;
+   */
+  reference: string;
+};
+
+/**
+ * Describes the message tailor.builder.v1.GetManifestRequest.
+ * Use `create(GetManifestRequestSchema)` to create a new message.
+ */
+export const GetManifestRequestSchema: GenMessage<GetManifestRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_builder_v1_builder, 12);
+
+/**
+ * GetManifestResponse carries the manifest bytes exactly as stored.
+ *
+ * @generated from message tailor.builder.v1.GetManifestResponse
+ */
+export type GetManifestResponse = Message<"tailor.builder.v1.GetManifestResponse"> & {
+  /**
+   * @generated from field: string media_type = 1;
+   */
+  mediaType: string;
+
+  /**
+   * @generated from field: string digest = 2;
+   */
+  digest: string;
+
+  /**
+   * @generated from field: bytes content = 3;
+   */
+  content: Uint8Array;
+
+  /**
+   * The owning organization, for the gateway's access check.
+   *
+   * @generated from field: string org_id = 4;
+   */
+  orgId: string;
+};
+
+/**
+ * Describes the message tailor.builder.v1.GetManifestResponse.
+ * Use `create(GetManifestResponseSchema)` to create a new message.
+ */
+export const GetManifestResponseSchema: GenMessage<GetManifestResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_builder_v1_builder, 13);
+
+/**
+ * ListTagsRequest names the repository.
+ *
+ * @generated from message tailor.builder.v1.ListTagsRequest
+ */
+export type ListTagsRequest = Message<"tailor.builder.v1.ListTagsRequest"> & {
+  /**
+   * @generated from field: string repository = 1;
+   */
+  repository: string;
+};
+
+/**
+ * Describes the message tailor.builder.v1.ListTagsRequest.
+ * Use `create(ListTagsRequestSchema)` to create a new message.
+ */
+export const ListTagsRequestSchema: GenMessage<ListTagsRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_builder_v1_builder, 14);
+
+/**
+ * Tag is a name pointing at a manifest digest.
+ *
+ * @generated from message tailor.builder.v1.Tag
+ */
+export type Tag = Message<"tailor.builder.v1.Tag"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string digest = 2;
+   */
+  digest: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp updated_at = 3;
+   */
+  updatedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string build_id = 4;
+   */
+  buildId: string;
+};
+
+/**
+ * Describes the message tailor.builder.v1.Tag.
+ * Use `create(TagSchema)` to create a new message.
+ */
+export const TagSchema: GenMessage<Tag> = /*@__PURE__*/
+  messageDesc(file_tailor_builder_v1_builder, 15);
+
+/**
+ * ListTagsResponse lists tags by name.
+ *
+ * @generated from message tailor.builder.v1.ListTagsResponse
+ */
+export type ListTagsResponse = Message<"tailor.builder.v1.ListTagsResponse"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: repeated tailor.builder.v1.Tag tags = 2;
+   */
+  tags: Tag[];
+};
+
+/**
+ * Describes the message tailor.builder.v1.ListTagsResponse.
+ * Use `create(ListTagsResponseSchema)` to create a new message.
+ */
+export const ListTagsResponseSchema: GenMessage<ListTagsResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_builder_v1_builder, 16);
+
+/**
+ * GetTagHistoryRequest names the tag.
+ *
+ * @generated from message tailor.builder.v1.GetTagHistoryRequest
+ */
+export type GetTagHistoryRequest = Message<"tailor.builder.v1.GetTagHistoryRequest"> & {
+  /**
+   * @generated from field: string repository = 1;
+   */
+  repository: string;
+
+  /**
+   * @generated from field: string tag = 2;
+   */
+  tag: string;
+};
+
+/**
+ * Describes the message tailor.builder.v1.GetTagHistoryRequest.
+ * Use `create(GetTagHistoryRequestSchema)` to create a new message.
+ */
+export const GetTagHistoryRequestSchema: GenMessage<GetTagHistoryRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_builder_v1_builder, 17);
+
+/**
+ * TagMove is one change of a tag.
+ *
+ * @generated from message tailor.builder.v1.TagMove
+ */
+export type TagMove = Message<"tailor.builder.v1.TagMove"> & {
+  /**
+   * Empty when the tag was created.
+   *
+   * @generated from field: string from_digest = 1;
+   */
+  fromDigest: string;
+
+  /**
+   * @generated from field: string to_digest = 2;
+   */
+  toDigest: string;
+
+  /**
+   * @generated from field: string build_id = 3;
+   */
+  buildId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp moved_at = 4;
+   */
+  movedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message tailor.builder.v1.TagMove.
+ * Use `create(TagMoveSchema)` to create a new message.
+ */
+export const TagMoveSchema: GenMessage<TagMove> = /*@__PURE__*/
+  messageDesc(file_tailor_builder_v1_builder, 18);
+
+/**
+ * GetTagHistoryResponse lists moves newest first.
+ *
+ * @generated from message tailor.builder.v1.GetTagHistoryResponse
+ */
+export type GetTagHistoryResponse = Message<"tailor.builder.v1.GetTagHistoryResponse"> & {
+  /**
+   * @generated from field: repeated tailor.builder.v1.TagMove moves = 1;
+   */
+  moves: TagMove[];
+};
+
+/**
+ * Describes the message tailor.builder.v1.GetTagHistoryResponse.
+ * Use `create(GetTagHistoryResponseSchema)` to create a new message.
+ */
+export const GetTagHistoryResponseSchema: GenMessage<GetTagHistoryResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_builder_v1_builder, 19);
+
+/**
+ * CheckBlobRequest names the blob.
+ *
+ * @generated from message tailor.builder.v1.CheckBlobRequest
+ */
+export type CheckBlobRequest = Message<"tailor.builder.v1.CheckBlobRequest"> & {
+  /**
+   * @generated from field: string repository = 1;
+   */
+  repository: string;
+
+  /**
+   * @generated from field: string digest = 2;
+   */
+  digest: string;
+};
+
+/**
+ * Describes the message tailor.builder.v1.CheckBlobRequest.
+ * Use `create(CheckBlobRequestSchema)` to create a new message.
+ */
+export const CheckBlobRequestSchema: GenMessage<CheckBlobRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_builder_v1_builder, 20);
+
+/**
+ * CheckBlobResponse says whether the repository references the blob.
+ *
+ * @generated from message tailor.builder.v1.CheckBlobResponse
+ */
+export type CheckBlobResponse = Message<"tailor.builder.v1.CheckBlobResponse"> & {
+  /**
+   * @generated from field: bool present = 1;
+   */
+  present: boolean;
+
+  /**
+   * @generated from field: uint64 size = 2;
+   */
+  size: bigint;
+
+  /**
+   * @generated from field: string media_type = 3;
+   */
+  mediaType: string;
+
+  /**
+   * @generated from field: string org_id = 4;
+   */
+  orgId: string;
+};
+
+/**
+ * Describes the message tailor.builder.v1.CheckBlobResponse.
+ * Use `create(CheckBlobResponseSchema)` to create a new message.
+ */
+export const CheckBlobResponseSchema: GenMessage<CheckBlobResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_builder_v1_builder, 21);
+
+/**
+ * BuildStatus is where a build is.
+ *
+ * @generated from enum tailor.builder.v1.BuildStatus
+ */
+export enum BuildStatus {
+  /**
+   * @generated from enum value: BUILD_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: BUILD_STATUS_QUEUED = 1;
+   */
+  QUEUED = 1,
+
+  /**
+   * @generated from enum value: BUILD_STATUS_RUNNING = 2;
+   */
+  RUNNING = 2,
+
+  /**
+   * @generated from enum value: BUILD_STATUS_SUCCEEDED = 3;
+   */
+  SUCCEEDED = 3,
+
+  /**
+   * @generated from enum value: BUILD_STATUS_FAILED = 4;
+   */
+  FAILED = 4,
+
+  /**
+   * @generated from enum value: BUILD_STATUS_CANCELLED = 5;
+   */
+  CANCELLED = 5,
+
+  /**
+   * The planner found the closure identical to the last successful build.
+   *
+   * @generated from enum value: BUILD_STATUS_UP_TO_DATE = 6;
+   */
+  UP_TO_DATE = 6,
+}
+
+/**
+ * Describes the enum tailor.builder.v1.BuildStatus.
+ */
+export const BuildStatusSchema: GenEnum<BuildStatus> = /*@__PURE__*/
+  enumDesc(file_tailor_builder_v1_builder, 0);
+
+/**
+ * BuilderService accepts build requests; its workers (separate processes
+ * sharing one JetStream work queue) assemble the images.
+ *
+ * Authentication: metadata `authorization: Bearer <token>` (audience
+ * "api"); requesting or cancelling a build needs an editor or owner of the
+ * organization (or an administrator); reading needs any member.
  *
  * @generated from service tailor.builder.v1.BuilderService
  */
@@ -65,6 +756,89 @@ export const BuilderService: GenService<{
     input: typeof GetServiceInfoRequestSchema;
     output: typeof GetServiceInfoResponseSchema;
   },
+  /**
+   * RequestBuild queues a build of one revision of a custom image (0 = the
+   * latest) and publishes tailor.build.queued.
+   *
+   * @generated from rpc tailor.builder.v1.BuilderService.RequestBuild
+   */
+  requestBuild: {
+    methodKind: "unary";
+    input: typeof RequestBuildRequestSchema;
+    output: typeof RequestBuildResponseSchema;
+  },
+  /**
+   * CancelBuild cancels a queued or running build.
+   *
+   * @generated from rpc tailor.builder.v1.BuilderService.CancelBuild
+   */
+  cancelBuild: {
+    methodKind: "unary";
+    input: typeof CancelBuildRequestSchema;
+    output: typeof CancelBuildResponseSchema;
+  },
+  /**
+   * GetBuild returns a build's state as the builder knows it, with its
+   * locked config once resolved.
+   *
+   * @generated from rpc tailor.builder.v1.BuilderService.GetBuild
+   */
+  getBuild: {
+    methodKind: "unary";
+    input: typeof GetBuildRequestSchema;
+    output: typeof GetBuildResponseSchema;
+  },
 }> = /*@__PURE__*/
   serviceDesc(file_tailor_builder_v1_builder, 0);
+
+/**
+ * RegistryService is the read side of image storage, for the gateway's
+ * registry endpoints. Repositories are "<org name>/<custom image>".
+ *
+ * @generated from service tailor.builder.v1.RegistryService
+ */
+export const RegistryService: GenService<{
+  /**
+   * GetManifest returns a manifest or index by tag or digest.
+   *
+   * @generated from rpc tailor.builder.v1.RegistryService.GetManifest
+   */
+  getManifest: {
+    methodKind: "unary";
+    input: typeof GetManifestRequestSchema;
+    output: typeof GetManifestResponseSchema;
+  },
+  /**
+   * ListTags lists a repository's tags by name.
+   *
+   * @generated from rpc tailor.builder.v1.RegistryService.ListTags
+   */
+  listTags: {
+    methodKind: "unary";
+    input: typeof ListTagsRequestSchema;
+    output: typeof ListTagsResponseSchema;
+  },
+  /**
+   * GetTagHistory lists every move of one tag, newest first.
+   *
+   * @generated from rpc tailor.builder.v1.RegistryService.GetTagHistory
+   */
+  getTagHistory: {
+    methodKind: "unary";
+    input: typeof GetTagHistoryRequestSchema;
+    output: typeof GetTagHistoryResponseSchema;
+  },
+  /**
+   * CheckBlob says whether a blob belongs to a repository (and its size),
+   * so the gateway serves only blobs of images the caller may pull.
+   *
+   * @generated from rpc tailor.builder.v1.RegistryService.CheckBlob
+   */
+  checkBlob: {
+    methodKind: "unary";
+    input: typeof CheckBlobRequestSchema;
+    output: typeof CheckBlobResponseSchema;
+  },
+}> = /*@__PURE__*/
+  serviceDesc(file_tailor_builder_v1_builder, 1);
 
