@@ -6,12 +6,23 @@
  */
 import type { Dep, Provider } from "./dependency.js";
 import { compareMask, GREATER, isConflict, isProvided, LESS } from "./dependency.js";
+import type { PassGraph } from "./pass-graph.js";
+import {
+  NAME_HAS_REAL,
+  NAME_NO_IIF,
+  PKG_NO_IIF,
+  PKG_TAG_PREFERRED,
+  PKG_UNTAGGED,
+} from "./pass-graph.js";
 import type { NameNode, PackageNode, UniverseData } from "./universe-types.js";
+
+/** `selectable` of a discovered package whose usability is not asked yet. */
+const UNKNOWN = 2;
 
 /** A world atom with where it comes from. */
 export interface WorldDep {
   readonly dep: Dep;
-  /** Index into the pass's tag table (0: untagged). */
+  /** Index into the solve's tag table (0: untagged). */
   readonly tagId: number;
   /** "world" for requested atoms, "pinned" for the source image's packages. */
   readonly origin: "world" | "pinned";
@@ -23,14 +34,26 @@ export interface WorldDep {
 
 /** Per-solve settings. */
 export interface PassOptions {
+  /** The universe's data, with names only the world uses appended to `nameList`. */
   readonly data: UniverseData;
+  /** The universe's flat graph (`passGraph` of the universe's own data). */
+  readonly graph: PassGraph;
   readonly world: readonly WorldDep[];
-  /** Tag names (with `@`) including tags the world names that no repository has. */
-  readonly tags: readonly string[];
-  readonly tagRepos: readonly number[];
+  /**
+   * The pinning bit of each tag of the universe (index: tag id): 1 for the
+   * untagged one, a bit of its own for each tag the world names, 0 for the
+   * others (pinning masks only ever hold the tags of world atoms).
+   */
+  readonly tagBits: readonly number[];
+  /** The tag id of each pinning bit (inverse of `tagBits`), ascending. */
+  readonly bitTags: readonly number[];
   /** Names the user asked for (apk_solver_set_name_flags). */
   readonly requested: ReadonlySet<NameNode>;
-  /** Whether a package may be installed at all (arch, entitlement, exclusions). */
+  /**
+   * Whether a package may be installed at all (arch, entitlement,
+   * exclusions). Asked at most once per package and pass, and only for
+   * packages whose selectability the pass looks at.
+   */
   readonly usable: (pkg: PackageNode) => boolean;
   /** Scratch state, reset by the pass (see {@link PassWorkspace}). */
   readonly workspace: PassWorkspace;
@@ -91,6 +114,8 @@ export class PassWorkspace {
   readonly pinningAllowed: Int32Array;
   readonly pinningPreferred: Int32Array;
   readonly conflicts: Int32Array;
+  /** Pinning bits of the tags of the package's repositories. */
+  readonly pkgTags: Int32Array;
   /** Discovery: entries of the package's rinstall_if / provides before these are seen. */
   readonly rinstallIfCursor: Int32Array;
   readonly providesCursor: Int32Array;
@@ -140,6 +165,7 @@ export class PassWorkspace {
     this.pinningAllowed = pkgInts();
     this.pinningPreferred = pkgInts();
     this.conflicts = pkgInts();
+    this.pkgTags = pkgInts();
     this.rinstallIfCursor = pkgInts();
     this.providesCursor = pkgInts();
   }
@@ -187,7 +213,7 @@ export class PassWorkspace {
     }
     this.pinningAllowed.fill(1, 0, packages);
     this.pinningPreferred.fill(1, 0, packages);
-    for (const a of [this.conflicts, this.rinstallIfCursor, this.providesCursor]) {
+    for (const a of [this.conflicts, this.pkgTags, this.rinstallIfCursor, this.providesCursor]) {
       a.fill(0, 0, packages);
     }
   }
@@ -216,8 +242,28 @@ export interface PassResult {
 
 /** Runs apk's solver once. */
 export function runApkPass(options: PassOptions): PassResult {
-  const { data, world, tagRepos, requested, usable, workspace: w } = options;
+  const { data, graph, world, tagBits, bitTags, requested, usable, workspace: w } = options;
   const nameList = data.nameList;
+  const packages = data.packages;
+  const universeNames = graph.nameCount;
+  const {
+    nameFlags,
+    providerStart,
+    providerPkg,
+    rdependsStart: nameRdependsStart,
+    rdepends: nameRdepends,
+    rinstallIfStart: nameRinstallIfStart,
+    rinstallIf: nameRinstallIf,
+    pkgName,
+    pkgFlags,
+    dependStart,
+    depend,
+    provideStart,
+    provide,
+    installIfStart,
+    installIf: pkgInstallIf,
+  } = graph;
+  const onlyUntagged = bitTags.length === 1;
   w.reset(nameList.length, data.packages.length);
   const {
     seen,
@@ -259,14 +305,10 @@ export function runApkPass(options: PassOptions): PassResult {
     conflicts,
     rinstallIfCursor,
     providesCursor,
+    pkgTags,
   } = w;
-  for (const name of requested) w.requested[name.id] = 1;
-  const maskRepos = (mask: number): number => {
-    let repos = 0;
-    for (let i = 0; i < tagRepos.length; i++) if (mask & (1 << i)) repos |= tagRepos[i] ?? 0;
-    return repos;
-  };
-  const defaultRepos = maskRepos(1);
+  const requestedOf = w.requested;
+  for (const name of requested) requestedOf[name.id] = 1;
   let errors = 0;
   let orderCounter = 0;
   let pinningInherit = 0;
@@ -326,6 +368,15 @@ export function runApkPass(options: PassOptions): PassResult {
     dirty[id] = 0;
   };
 
+  /** Whether a package is selectable, asking `usable` the first time. */
+  const isSelectable = (pid: number): number => {
+    const value = selectable[pid] as number;
+    if (value !== UNKNOWN) return value;
+    const ok = usable(packages[pid] as PackageNode) ? 1 : 0;
+    selectable[pid] = ok;
+    return ok;
+  };
+
   const markError = (pkg: PackageNode | null) => {
     if (pkg === null || error[pkg.id]) return;
     error[pkg.id] = 1;
@@ -364,9 +415,11 @@ export function runApkPass(options: PassOptions): PassResult {
   };
 
   const reevaluateReverseDeps = (name: NameNode) => {
-    const rdepends = name.rdepends;
-    for (let i = 0; i < rdepends.length; i++) {
-      const id0 = (rdepends[i] as NameNode).id;
+    const id = name.id;
+    if (id >= universeNames) return; // a world-only name: nothing depends on it
+    const end = nameRdependsStart[id + 1] as number;
+    for (let i = nameRdependsStart[id] as number; i < end; i++) {
+      const id0 = nameRdepends[i] as number;
       if (!seen[id0]) continue;
       reevaluateDepsOf[id0] = 1;
       queueDirty(id0);
@@ -397,55 +450,75 @@ export function runApkPass(options: PassOptions): PassResult {
     if (locked[id]) return isProvided(pkg, dep, chosenOf[id] ?? null);
     if (requirers[id] === 0 && isProvided(pkg, dep, null)) return true;
     for (const p of dep.name.providers) {
-      if (selectable[p.pkg.id] && isProvided(pkg, dep, p)) return true;
+      if (isSelectable(p.pkg.id) && isProvided(pkg, dep, p)) return true;
     }
     return false;
   };
 
-  const discoverName = (name: NameNode) => {
-    const id = name.id;
+  /** Pinning bits of a package's tags. */
+  const tagsOf = (pid: number): number => {
+    if (onlyUntagged) return (pkgFlags[pid] as number) & PKG_UNTAGGED ? 1 : 0;
+    const tags = (packages[pid] as PackageNode).tags;
+    let bits = 0;
+    for (let i = 0; i < tags.length; i++) bits |= tagBits[tags[i] as number] ?? 0;
+    return bits;
+  };
+
+  // apk's discover_name, over the flat graph. Package usability is left
+  // UNKNOWN until the pass looks at it (most discovered packages are only
+  // reached through install_if rules and never considered).
+  const discoverName = (id: number) => {
     if (seen[id]) return;
     seen[id] = 1;
-    let noIif = true;
-    let numVirtual = 0;
-    const providers = name.providers;
-    for (let i = 0; i < providers.length; i++) {
-      const pkg = (providers[i] as Provider).pkg;
-      const pid = pkg.id;
+    if (id >= universeNames) {
+      // a name only the world uses: no providers, nothing mentions it
+      noIifOf[id] = 1;
+      orderId[id] = requestedOf[id] ? ++orderCounter : ++orderCounter | (1 << 31);
+      return;
+    }
+    const first = providerStart[id] as number;
+    const end = providerStart[id + 1] as number;
+    for (let i = first; i < end; i++) {
+      const pid = providerPkg[i] as number;
       if (!pkgSeen[pid]) {
         pkgSeen[pid] = 1;
-        pinningAllowed[pid] = 1;
-        pinningPreferred[pid] = 1;
-        selectable[pid] = usable(pkg) ? 1 : 0;
-        iifFailed[pid] = pkg.installIf.length === 0 ? 1 : 0;
-        const preferred = pkg.info.installedSize === 0 || (pkg.repos & defaultRepos) !== 0 ? 1 : 0;
+        selectable[pid] = UNKNOWN;
+        const flags = pkgFlags[pid] as number;
+        iifFailed[pid] = flags & PKG_NO_IIF ? 1 : 0;
+        const preferred = flags & PKG_TAG_PREFERRED ? 1 : 0;
         tagPreferred[pid] = preferred;
         tagOk[pid] = preferred;
-        const depends = pkg.depends;
-        for (let j = 0; j < depends.length; j++) discoverName((depends[j] as Dep).name);
+        pkgTags[pid] = tagsOf(pid);
+        const dependEnd = dependStart[pid + 1] as number;
+        for (let j = dependStart[pid] as number; j < dependEnd; j++) {
+          discoverName(depend[j] as number);
+        }
       }
-      noIif = noIif && iifFailed[pid] === 1;
-      if (pkg.name !== name) numVirtual++;
     }
-    noIifOf[id] = noIif ? 1 : 0;
-    const rinstallIfOwn = name.rinstallIf;
-    for (let i = 0; i < rinstallIfOwn.length; i++) discoverName(rinstallIfOwn[i] as NameNode);
-    for (let k = 0; k < providers.length; k++) {
+    const flags = nameFlags[id] as number;
+    noIifOf[id] = flags & NAME_NO_IIF ? 1 : 0;
+    const rinstallIfEnd = nameRinstallIfStart[id + 1] as number;
+    for (let i = nameRinstallIfStart[id] as number; i < rinstallIfEnd; i++) {
+      discoverName(nameRinstallIf[i] as number);
+    }
+    for (let k = first; k < end; k++) {
       // Same walk as apk, without rescanning what nested walks already saw:
       // a package with hundreds of provides would otherwise cost n².
-      const pkg = (providers[k] as Provider).pkg;
-      const pid = pkg.id;
-      const rinstallIf = pkg.name.rinstallIf;
-      for (let i = rinstallIfCursor[pid] as number; i < rinstallIf.length; i++) {
-        const name0 = rinstallIf[i] as NameNode;
-        if (!seen[name0.id]) discoverName(name0);
+      const pid = providerPkg[k] as number;
+      const own = pkgName[pid] as number;
+      const rFirst = nameRinstallIfStart[own] as number;
+      const rCount = (nameRinstallIfStart[own + 1] as number) - rFirst;
+      for (let i = rinstallIfCursor[pid] as number; i < rCount; i++) {
+        const name0 = nameRinstallIf[rFirst + i] as number;
+        if (!seen[name0]) discoverName(name0);
         if ((rinstallIfCursor[pid] as number) <= i) rinstallIfCursor[pid] = i + 1;
         else i = (rinstallIfCursor[pid] as number) - 1;
       }
-      const provides = pkg.provides;
-      for (let i = providesCursor[pid] as number; i < provides.length; i++) {
-        const name0 = (provides[i] as Dep).name;
-        if (!seen[name0.id]) discoverName(name0);
+      const pFirst = provideStart[pid] as number;
+      const pCount = (provideStart[pid + 1] as number) - pFirst;
+      for (let i = providesCursor[pid] as number; i < pCount; i++) {
+        const name0 = provide[pFirst + i] as number;
+        if (!seen[name0]) discoverName(name0);
         if ((providesCursor[pid] as number) <= i) providesCursor[pid] = i + 1;
         else i = (providesCursor[pid] as number) - 1;
       }
@@ -453,12 +526,15 @@ export function runApkPass(options: PassOptions): PassResult {
     // apk keeps this in a signed int: a name nobody asked for (bit 31) sorts
     // behind the requested ones, a name with a real package (bit 30) ahead.
     let order = ++orderCounter;
-    if (!w.requested[id]) order |= 1 << 31;
-    if (providers.length !== numVirtual) order |= 1 << 30;
+    if (!requestedOf[id]) order |= 1 << 31;
+    if (flags & NAME_HAS_REAL) order |= 1 << 30;
     orderId[id] = order;
-    for (let k = 0; k < providers.length; k++) {
-      const installIf = (providers[k] as Provider).pkg.installIf;
-      for (let j = 0; j < installIf.length; j++) discoverName((installIf[j] as Dep).name);
+    for (let k = first; k < end; k++) {
+      const pid = providerPkg[k] as number;
+      const iifEnd = installIfStart[pid + 1] as number;
+      for (let j = installIfStart[pid] as number; j < iifEnd; j++) {
+        discoverName(pkgInstallIf[j] as number);
+      }
     }
   };
 
@@ -475,9 +551,9 @@ export function runApkPass(options: PassOptions): PassResult {
     } else {
       pinningAllowed[pid] = (pinningAllowed[pid] as number) | pinningInherit;
       pinningPreferred[pid] = pinningInherit;
-      tagPreferred[pid] = (pkg.repos & maskRepos(pinningInherit)) !== 0 ? 1 : 0;
+      tagPreferred[pid] = ((pkgTags[pid] as number) & pinningInherit) !== 0 ? 1 : 0;
     }
-    if (pkg.repos & maskRepos(pinningAllowed[pid] as number)) tagOk[pid] = 1;
+    if ((pkgTags[pid] as number) & (pinningAllowed[pid] as number)) tagOk[pid] = 1;
   };
 
   const applyConstraint = (parent: PackageNode | null, dep: Dep) => {
@@ -491,7 +567,7 @@ export function runApkPass(options: PassOptions): PassResult {
       const pid = p.pkg.id;
       const provided = isProvided(parent, dep, p);
       if (!provided) conflicts[pid] = (conflicts[pid] as number) + 1;
-      if (selectable[pid] && (conflicts[pid] as number) > 0) disqualify(p.pkg);
+      if ((conflicts[pid] as number) > 0 && isSelectable(pid)) disqualify(p.pkg);
       if (provided) inherit(p.pkg, parent);
     }
   };
@@ -499,7 +575,7 @@ export function runApkPass(options: PassOptions): PassResult {
   const excludeNonProviders = (name: NameNode, mustProvide: NameNode, skipVirtuals: boolean) => {
     if (name === mustProvide) return;
     for (const p of name.providers) {
-      if (p.pkg.name === mustProvide || !selectable[p.pkg.id]) continue;
+      if (p.pkg.name === mustProvide || !isSelectable(p.pkg.id)) continue;
       if (skipVirtuals && p.version === null) continue;
       let keep = false;
       for (const d of p.pkg.provides) {
@@ -545,7 +621,7 @@ export function runApkPass(options: PassOptions): PassResult {
       const pid = pkg.id;
       dependenciesMerged[pid] = 0;
       if (reevaluateDeps) {
-        if (!selectable[pid]) continue;
+        if (!isSelectable(pid)) continue;
         for (const dep of pkg.depends) {
           if (!dependencySatisfiable(pkg, dep)) {
             disqualify(pkg);
@@ -553,7 +629,7 @@ export function runApkPass(options: PassOptions): PassResult {
           }
         }
       }
-      if (!selectable[pid]) continue;
+      if (!isSelectable(pid)) continue;
       if (reevaluateIif && !iifTriggered[pid] && !iifFailed[pid]) {
         iifTriggered[pid] = 1;
         iifFailed[pid] = 0;
@@ -647,11 +723,14 @@ export function runApkPass(options: PassOptions): PassResult {
     }
 
     reverseDepsDone[id] = 1;
-    for (const name0 of name.rdepends) {
-      const id0 = name0.id;
-      if (seen[id0] && !locked[id0]) {
-        reverseDepsDone[id] = 0;
-        break;
+    if (id < universeNames) {
+      const end = nameRdependsStart[id + 1] as number;
+      for (let i = nameRdependsStart[id] as number; i < end; i++) {
+        const id0 = nameRdepends[i] as number;
+        if (seen[id0] && !locked[id0]) {
+          reverseDepsDone[id] = 0;
+          break;
+        }
       }
     }
     queueUnresolved(id, reevaluate);
@@ -661,7 +740,7 @@ export function runApkPass(options: PassOptions): PassResult {
     if (b === null) return 1;
     const ia = a.pkg.id;
     const ib = b.pkg.id;
-    let r = (selectable[ia] as number) - (selectable[ib] as number);
+    let r = isSelectable(ia) - isSelectable(ib);
     if (r) return r;
     r = (dependenciesUsed[ia] as number) - (dependenciesUsed[ib] as number);
     if (r) return r;
@@ -681,9 +760,10 @@ export function runApkPass(options: PassOptions): PassResult {
     }
     r = a.pkg.priority - b.pkg.priority;
     if (r) return r;
-    r = (selectable[ia] as number) - (selectable[ib] as number);
+    r = isSelectable(ia) - isSelectable(ib);
     if (r) return r;
-    return ffs(b.pkg.repos) - ffs(a.pkg.repos);
+    // the most preferred repository holding each (apk: ffs of the repository mask)
+    return (b.pkg.repositories[0] as number) - (a.pkg.repositories[0] as number);
   };
 
   const assignName = (name: NameNode, p: Provider | null) => {
@@ -722,7 +802,7 @@ export function runApkPass(options: PassOptions): PassResult {
     if ((requirers[id] as number) > 0 || hasIifOf[id]) {
       for (const p of name.providers) {
         const pid = p.pkg.id;
-        if (requirers[id] === 0 && (!iifTriggered[pid] || !tagOk[pid] || !selectable[pid])) {
+        if (requirers[id] === 0 && (!iifTriggered[pid] || !tagOk[pid] || !isSelectable(pid))) {
           continue;
         }
         if (!isAutoSelectable(p)) continue;
@@ -731,7 +811,7 @@ export function runApkPass(options: PassOptions): PassResult {
     }
     if (chosen !== null) {
       const pkg = chosen.pkg;
-      if (!selectable[pkg.id] || !tagOk[pkg.id]) markError(pkg);
+      if (!isSelectable(pkg.id) || !tagOk[pkg.id]) markError(pkg);
       assignName(pkg.name, { pkg, version: pkg.info.version });
       for (const d of pkg.provides) assignName(d.name, { pkg, version: d.version });
       for (const d of pkg.depends) applyConstraint(pkg, d);
@@ -744,12 +824,10 @@ export function runApkPass(options: PassOptions): PassResult {
   // ---- the changeset, in apk's install order
   const changes: PackageNode[] = [];
   const getTag = (pkg: PackageNode): number => {
-    const mask = pinningAllowed[pkg.id] as number;
-    for (let i = 0; i < tagRepos.length; i++) {
-      if (!(mask & (1 << i))) continue;
-      if ((tagRepos[i] ?? 0) & pkg.repos) return i;
-    }
-    return 0;
+    // the first tag (by id) the package may come from and is found in
+    const mask = (pinningAllowed[pkg.id] as number) & (pkgTags[pkg.id] as number);
+    if (mask === 0) return 0;
+    return bitTags[31 - Math.clz32(mask & -mask)] ?? 0;
   };
   const csetGenDep = (parent: PackageNode | null, dep: Dep) => {
     const chosen = chosenOf[dep.name.id] ?? null;
@@ -787,10 +865,10 @@ export function runApkPass(options: PassOptions): PassResult {
   };
 
   // ---- the solve
-  for (const entry of world) if (!entry.broken) discoverName(entry.dep.name);
+  for (const entry of world) if (!entry.broken) discoverName(entry.dep.name.id);
   for (const entry of world) {
     if (entry.broken) continue;
-    pinningInherit = 1 << entry.tagId;
+    pinningInherit = tagBits[entry.tagId] ?? 0;
     applyConstraint(null, entry.dep);
   }
   pinningInherit = 0;
@@ -817,9 +895,4 @@ export function runApkPass(options: PassOptions): PassResult {
       return chosen === null || error[chosen.pkg.id] === 1;
     }),
   };
-}
-
-function ffs(mask: number): number {
-  if (mask === 0) return 0;
-  return 32 - Math.clz32(mask & -mask);
 }

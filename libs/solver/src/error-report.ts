@@ -98,7 +98,6 @@ export interface ReportInput {
   readonly pass: PassResult;
   readonly world: readonly WorldDep[];
   readonly tags: readonly string[];
-  readonly tagRepos: readonly number[];
   readonly unusable: (pkg: PackageNode) => Unusable | undefined;
 }
 
@@ -116,7 +115,7 @@ function pkgText(pkg: PackageNode): string {
 
 /** The report text (without the trailing newline) and its findings. */
 export function reportErrors(input: ReportInput): { text: string; problems: SolveProblem[] } {
-  const { pass, world, tags, tagRepos, unusable } = input;
+  const { pass, world, tags, unusable } = input;
   const marked = new Set<PackageNode>(pass.changes.map((c) => c.pkg));
   const nameFlags = new Map<NameNode, number>();
   const pkgFlags = new Map<PackageNode, number>();
@@ -198,16 +197,10 @@ export function reportErrors(input: ReportInput): { text: string; problems: Solv
     `${w.origin}[${formatDep(w.dep)}${w.tagId === 0 ? "" : (tags[w.tagId] ?? "")}]`;
 
   const printPinningErrors = (pkg: PackageNode, tag: number) => {
-    let allowed = 0;
-    for (let i = 0; i < tagRepos.length; i++) {
-      if (i === 0 || i === tag) allowed |= tagRepos[i] ?? 0;
-    }
-    if (pkg.repos & allowed) return;
-    for (let i = 0; i < tagRepos.length; i++) {
-      if (pkg.repos & (tagRepos[i] ?? 0)) {
-        labelStart("masked in:");
-        out.word(tags[i] ?? "");
-      }
+    if (pkg.tags.includes(0) || pkg.tags.includes(tag)) return;
+    for (const i of pkg.tags) {
+      labelStart("masked in:");
+      out.word(tags[i] ?? "");
     }
     labelEnd();
   };

@@ -9,6 +9,7 @@ import type { Dep } from "./dependency.js";
 import { EQUAL, parseAtomParts } from "./dependency.js";
 import type { SolveProblem, Unusable } from "./error-report.js";
 import { compareNamesDisplay, reportErrors } from "./error-report.js";
+import { passGraph } from "./pass-graph.js";
 import { universeData } from "./universe.js";
 import type {
   NameNode,
@@ -26,7 +27,11 @@ export interface SolveRequest {
   readonly arch: string;
   /** Source image packages: installed at exactly this version, never removed or changed. */
   readonly pinned?: readonly { readonly name: string; readonly version: string }[];
-  /** Entitlement predicate for non-pinned packages; refused packages are never chosen. */
+  /**
+   * Entitlement predicate for non-pinned packages; refused packages are never
+   * chosen. Asked once per package the solver considers (not for every
+   * package it discovers); the error report may ask again.
+   */
   readonly allow?: (pkg: UniversePackage) => boolean;
   /**
    * Retry with other versions when apk's single pass fails (Tailor's
@@ -71,6 +76,8 @@ export type SolveResult =
 export type { SolveProblem };
 
 const BROKEN_WARNING = "WARNING: The indexes contain broken packages which are not installable.";
+/** How many repository tags one world may name (one bit each in apk's pinning masks). */
+const MAX_WORLD_TAGS = 31;
 /** How many alternative version choices backtracking tries before giving up. */
 const MAX_BACKTRACK_ATTEMPTS = 64;
 
@@ -100,15 +107,14 @@ export function solve(universe: Universe, request: SolveRequest): SolveResult {
     extraNames.set(name, node);
     return node;
   };
+  // The universe's tags, then tags the world names that no repository has.
   const tags = [...data.tags];
-  const tagRepos = [...data.tagRepos];
   const tagId = (tag: string | undefined): number => {
     if (tag === undefined) return 0;
     let id = tags.indexOf(`@${tag}`);
     if (id === -1) {
       id = tags.length;
       tags.push(`@${tag}`);
-      tagRepos.push(0);
     }
     return id;
   };
@@ -157,7 +163,7 @@ export function solve(universe: Universe, request: SolveRequest): SolveResult {
   world.sort((a, b) => compareNamesDisplay(a.dep.name.name, b.dep.name.name));
 
   if (!request.forceBrokenWorld) {
-    const missing = world.filter((w) => w.tagId !== 0 && (tagRepos[w.tagId] ?? 0) === 0);
+    const missing = world.filter((w) => w.tagId >= data.tags.length);
     if (missing.length > 0) {
       const lines = [
         ...missing.map(
@@ -177,6 +183,26 @@ export function solve(universe: Universe, request: SolveRequest): SolveResult {
     }
   }
 
+  // Pinning masks hold one bit per tag the world names (apk: per tag), so a
+  // universe may have any number of tags, but one world at most 31 of them.
+  const tagBits = new Array<number>(data.tags.length).fill(0);
+  tagBits[0] = 1;
+  const bitTags = [0];
+  const worldTags = [...new Set(world.map((w) => w.tagId))]
+    .filter((id) => id !== 0 && id < data.tags.length)
+    .sort((a, b) => a - b);
+  if (worldTags.length > MAX_WORLD_TAGS) {
+    const message = `ERROR: the world names ${worldTags.length} repository tags, at most ${MAX_WORLD_TAGS} are supported`;
+    return fail(
+      [{ package: "world", kind: "too many repository tags", lines: [message] }],
+      message,
+    );
+  }
+  for (const id of worldTags) {
+    tagBits[id] = 1 << bitTags.length;
+    bitTags.push(id);
+  }
+
   const allow = request.allow;
   const archOk = (pkg: PackageNode) => {
     const arch = pkg.info.arch;
@@ -188,33 +214,40 @@ export function solve(universe: Universe, request: SolveRequest): SolveResult {
     const notEntitled = allow !== undefined && !pinnedPackages.has(pkg) && !allow(pkg.info);
     return broken || arch !== undefined || notEntitled ? { broken, arch, notEntitled } : undefined;
   };
-  const allowCache = new Map<PackageNode, boolean>();
-  const isAllowed = (pkg: PackageNode) => {
-    if (allow === undefined || pinnedPackages.has(pkg)) return true;
-    let ok = allowCache.get(pkg);
-    if (ok === undefined) {
-      ok = allow(pkg.info);
-      allowCache.set(pkg, ok);
+  // Whether a package is installable at all (not broken, arch, entitlement),
+  // by package id for the whole solve: 0 not asked yet, 1 no, 2 yes.
+  const installable = new Uint8Array(data.packages.length);
+  const isInstallable = (pkg: PackageNode): boolean => {
+    let known = installable[pkg.id] as number;
+    if (known === 0) {
+      const ok =
+        pkg.brokenReason === undefined &&
+        archOk(pkg) &&
+        (allow === undefined || pinnedPackages.has(pkg) || allow(pkg.info));
+      known = ok ? 2 : 1;
+      installable[pkg.id] = known;
     }
-    return ok;
+    return known === 2;
   };
   const passData =
     extraNames.size === 0
       ? data
       : { ...data, nameList: [...data.nameList, ...extraNames.values()] };
 
+  const graph = passGraph(data);
   // One workspace per universe, reused by every pass of every solve.
   const workspace = takeWorkspace(data, passData.nameList.length);
   try {
     const run = (excluded: ReadonlySet<PackageNode>): PassResult =>
       runApkPass({
         data: passData,
+        graph,
         world,
-        tags,
-        tagRepos,
+        tagBits,
+        bitTags,
         requested,
-        usable: (pkg) =>
-          pkg.brokenReason === undefined && archOk(pkg) && isAllowed(pkg) && !excluded.has(pkg),
+        usable:
+          excluded.size === 0 ? isInstallable : (pkg) => isInstallable(pkg) && !excluded.has(pkg),
         workspace,
       });
     let pass = run(new Set());
@@ -237,7 +270,7 @@ export function solve(universe: Universe, request: SolveRequest): SolveResult {
       }
     }
     if (pass.errors > 0) {
-      const { text, problems } = reportErrors({ pass, world, tags, tagRepos, unusable });
+      const { text, problems } = reportErrors({ pass, world, tags, unusable });
       return fail(problems, text);
     }
 

@@ -15,7 +15,11 @@ export interface UniversePackage {
   readonly repository: string;
   /** Repository tag without `@`: such packages are only chosen for atoms pinned `name@tag`. */
   readonly tag?: string;
-  /** `C:` identity; packages with the same checksum are one package found in several repositories. */
+  /**
+   * `C:` identity; packages with the same checksum are one package found in
+   * several repositories. An empty checksum identifies nothing: such a package
+   * is never merged with another.
+   */
   readonly checksum: string;
   readonly size: number;
   readonly installedSize: number;
@@ -66,8 +70,13 @@ export interface PackageNode {
   readonly provides: readonly Dep[];
   readonly installIf: readonly Dep[];
   readonly priority: number;
-  /** Bit i set: found in repository i. */
-  repos: number;
+  /**
+   * Indexes of the repositories it is found in, ascending (the first is the
+   * preferred one). Set while the universe is built, never changed after.
+   */
+  repositories: readonly number[];
+  /** Ids of the tags of those repositories, ascending, each once (0: untagged). */
+  tags: readonly number[];
   /** Why apk would never install it, when it would not (besides arch). */
   readonly brokenReason: string | undefined;
 }
@@ -77,8 +86,9 @@ export interface UniverseData {
   readonly names: Map<string, NameNode>;
   readonly nameList: readonly NameNode[];
   readonly packages: readonly PackageNode[];
-  /** Tag names with their `@`; index 0 is the default (untagged) tag "". */
+  /**
+   * Tag names with their `@`; index 0 is the default (untagged) tag "". Every
+   * tag after the first has at least one repository.
+   */
   readonly tags: readonly string[];
-  /** Repositories of each tag, as bit masks. */
-  readonly tagRepos: readonly number[];
 }

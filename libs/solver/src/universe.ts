@@ -6,6 +6,7 @@
 import type { IndexEntry } from "@tailor/apk";
 import type { AtomParts, Dep } from "./dependency.js";
 import { ANY, EQUAL, parseAtomParts } from "./dependency.js";
+import { passGraph } from "./pass-graph.js";
 import type {
   NameNode,
   PackageNode,
@@ -19,8 +20,12 @@ const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/
 const CANONICAL_Q1 = /^Q1[A-Za-z0-9+/]{27}=$/;
 const CANONICAL_Q2 = /^Q2[A-Za-z0-9+/]{43}=$/;
 
-/** The largest number of repositories a universe can hold (one bit each). */
-export const MAX_REPOSITORIES = 30;
+/**
+ * The largest number of repositories a universe can hold. There is no limit
+ * any more (packages keep a list of their repositories, not a bit mask); the
+ * constant stays for callers that checked it.
+ */
+export const MAX_REPOSITORIES = Number.MAX_SAFE_INTEGER;
 
 /** The graph behind a universe made by this package. */
 export function universeData(universe: Universe): UniverseData {
@@ -31,10 +36,10 @@ export function universeData(universe: Universe): UniverseData {
 
 /**
  * Compiles packages into an immutable universe. Packages with the same
- * checksum are one package available from several repositories (the first
- * one given describes it). Dependencies that do not parse make a package
- * uninstallable, as apk does; they never make this throw.
- * @throws RangeError with more than {@link MAX_REPOSITORIES} repositories.
+ * (non-empty) checksum are one package available from several repositories
+ * (the first one given describes it). Any number of repositories and tags.
+ * Dependencies that do not parse make a package uninstallable, as apk does;
+ * they never make this throw.
  */
 export function createUniverse(packages: Iterable<UniversePackage>): Universe {
   const names = new Map<string, NameNode>();
@@ -74,26 +79,18 @@ export function createUniverse(packages: Iterable<UniversePackage>): Universe {
       return pa === pb ? a.index - b.index : pa < pb ? -1 : 1;
     })
     .map(([name, seen]) => (seen.tag === undefined ? { name } : { name, tag: seen.tag }));
-  if (repositories.length > MAX_REPOSITORIES) {
-    throw new RangeError(
-      `a universe holds at most ${MAX_REPOSITORIES} repositories, got ${repositories.length}`,
-    );
-  }
   const repoIndex = new Map(repositories.map((repo, index) => [repo.name, index]));
+  // The tag of each repository (0: untagged), tags numbered in repository order.
   const tags = [""];
-  const tagRepos = [0];
-  for (const [index, repo] of repositories.entries()) {
-    let tag = 0;
-    if (repo.tag !== undefined) {
-      tag = tags.indexOf(`@${repo.tag}`);
-      if (tag === -1) {
-        tag = tags.length;
-        tags.push(`@${repo.tag}`);
-        tagRepos.push(0);
-      }
+  const repoTag = repositories.map((repo) => {
+    if (repo.tag === undefined) return 0;
+    let tag = tags.indexOf(`@${repo.tag}`);
+    if (tag === -1) {
+      tag = tags.length;
+      tags.push(`@${repo.tag}`);
     }
-    tagRepos[tag] = (tagRepos[tag] ?? 0) | (1 << index);
-  }
+    return tag;
+  });
 
   // Atoms repeat a lot (so:libc.musl-x86_64.so.1): parse each text once,
   // and share one immutable Dep per text (one per provide text for provides).
@@ -141,15 +138,20 @@ export function createUniverse(packages: Iterable<UniversePackage>): Universe {
     };
   }
 
+  // Most packages are in one repository: they share these lists.
+  const oneRepository = repositories.map((_, index) => Object.freeze([index]));
+  const oneTag = tags.map((_, index) => Object.freeze([index]));
   const byChecksum = new Map<string, PackageNode>();
   const nodes: PackageNode[] = [];
   const broken: { package: string; reason: string }[] = [];
   for (const info of input) {
-    const repoBit = 1 << (repoIndex.get(info.repository) ?? 0);
-    const identity = checksumIdentity(info.checksum);
-    const existing = byChecksum.get(identity);
+    const repo = repoIndex.get(info.repository) ?? 0;
+    // an empty checksum identifies nothing: the package stands alone
+    const identity = info.checksum === "" ? undefined : checksumIdentity(info.checksum);
+    const existing = identity === undefined ? undefined : byChecksum.get(identity);
     if (existing !== undefined) {
-      existing.repos |= repoBit;
+      existing.repositories = withValue(existing.repositories, repo);
+      existing.tags = withValue(existing.tags, repoTag[repo] ?? 0);
       continue;
     }
     let brokenReason: string | undefined;
@@ -190,10 +192,11 @@ export function createUniverse(packages: Iterable<UniversePackage>): Universe {
       provides,
       installIf,
       priority: info.providerPriority ?? 0,
-      repos: repoBit,
+      repositories: oneRepository[repo] as readonly number[],
+      tags: oneTag[repoTag[repo] ?? 0] as readonly number[],
       brokenReason,
     };
-    byChecksum.set(identity, node);
+    if (identity !== undefined) byChecksum.set(identity, node);
     nodes.push(node);
     if (brokenReason !== undefined) {
       broken.push({ package: `${info.name}-${info.version}`, reason: brokenReason });
@@ -227,7 +230,9 @@ export function createUniverse(packages: Iterable<UniversePackage>): Universe {
     repositories: Object.freeze(repositories),
     brokenPackages: Object.freeze(broken),
   });
-  DATA.set(universe, { names, nameList, packages: nodes, tags, tagRepos });
+  const data: UniverseData = { names, nameList, packages: nodes, tags };
+  DATA.set(universe, data);
+  passGraph(data); // built here, not on the first solve (a universe is built off the request path)
   return universe;
 }
 
@@ -269,6 +274,12 @@ export function universeFromIndexes(
     }
   }
   return createUniverse(packages());
+}
+
+/** An ascending list with `value` added (the same list when it is there). */
+function withValue(list: readonly number[], value: number): readonly number[] {
+  if (list.includes(value)) return list;
+  return [...list, value].sort((a, b) => a - b);
 }
 
 /**

@@ -244,4 +244,95 @@ describe("solve", () => {
       "ERROR: 'foo==' is not a valid world dependency, format is name(@tag)([<>~=]version)",
     );
   });
+
+  it("holds any number of repositories, keeping repository order and tag pinning", () => {
+    // 100 repositories, every 10th tagged (5 tags, repeated), given in reverse order
+    // of preference with explicit priorities: r0 is the most preferred.
+    const repo = (i: number): Partial<UniversePackage> => ({
+      repository: `r${i}`,
+      repositoryPriority: i,
+      ...(i % 10 === 9 ? { tag: `t${Math.floor(i / 10) % 5}` } : {}),
+    });
+    const packages: UniversePackage[] = [];
+    for (let i = 99; i >= 0; i--) packages.push(pkg(`filler${i}-1`, repo(i)));
+    // the same version in several repositories, each its own build: the most preferred wins
+    packages.push(pkg("a-1", repo(80)), pkg("a-1", repo(61)), pkg("a-1", repo(95)));
+    // one build (same checksum) found in many repositories, tagged ones included:
+    // the first one given describes it
+    const shared = pkg("s-1", repo(70));
+    packages.push(shared);
+    for (const i of [99, 64, 33, 89]) packages.push({ ...shared, ...repo(i) });
+    // a newer version only in tagged repositories: only for b@tag
+    packages.push(pkg("b-1", repo(45)), pkg("b-2", repo(99)), pkg("b-3", repo(49)));
+    const universe = createUniverse(packages);
+    expect(universe.repositories.length).toBe(100);
+    expect(universe.repositories[0]).toEqual({ name: "r0" });
+    expect(universe.repositories[99]).toEqual({ name: "r99", tag: "t4" });
+
+    const one = (world: string[]) => {
+      const result = solve(universe, { world, arch: "x86_64" });
+      if (!result.ok) return result.text;
+      return result.packages.map(
+        (p) => `${p.name}-${p.version}:${p.repository}${p.installTag ? `@${p.installTag}` : ""}`,
+      );
+    };
+    expect(one(["a"])).toEqual(["a-1:r61"]);
+    expect(one(["s"])).toEqual(["s-1:r70"]);
+    expect(one(["b"])).toEqual(["b-1:r45"]);
+    expect(one(["b@t4"])).toEqual(["b-3:r49@t4"]);
+    expect(one(["b@t4", "a"])).toEqual(["a-1:r61", "b-3:r49@t4"]);
+    expect(one(["b@t0"])).toEqual(["b-1:r45"]);
+    expect(one(["filler99"])).toEqual(
+      "ERROR: unable to select packages:\n  filler99-1:\n    masked in: @t4\n    satisfies: world[filler99]",
+    );
+    expect(one(["filler99@t4"])).toEqual(["filler99-1:r99@t4"]);
+    expect(one(["b@nosuch"])).toContain(
+      "WARNING: The repository tag for world dependency 'b@nosuch' does not exist",
+    );
+    // as many solves as repositories: all give the same answers as a universe
+    // of the few repositories that matter
+    const small = createUniverse(
+      packages.filter((p) => ["r45", "r49", "r61", "r80", "r95", "r99"].includes(p.repository)),
+    );
+    for (const world of [["a"], ["b"], ["b@t4"], ["b@t4", "a"], ["filler99"]]) {
+      expect(formatInstallOutput(solve(universe, { world, arch: "x86_64" }))).toBe(
+        formatInstallOutput(solve(small, { world, arch: "x86_64" })),
+      );
+    }
+  });
+
+  it("takes any of more than 31 tags, and refuses a world naming more than 31 of them", () => {
+    const packages = Array.from({ length: 40 }, (_, i) =>
+      pkg(`p${i}-1`, { repository: `tagged${i}`, tag: `t${i}` }),
+    );
+    packages.push(pkg("p39-0", { repository: "main" }));
+    const universe = createUniverse(packages);
+    expect(installed(solve(universe, { world: ["p39"], arch: "x86_64" }))).toEqual(["p39-0"]);
+    const tagged = solve(universe, { world: ["p39@t39", "p2@t2"], arch: "x86_64" });
+    expect(tagged.ok && tagged.packages.map((p) => `${p.name}@${p.installTag}`)).toEqual([
+      "p2@t2",
+      "p39@t39",
+    ]);
+    const all = solve(universe, {
+      world: packages.map((p) => `${p.name}@t${p.name.slice(1)}`),
+      arch: "x86_64",
+    });
+    expect(all.ok ? "" : all.text).toBe(
+      "ERROR: the world names 40 repository tags, at most 31 are supported",
+    );
+  });
+
+  it("never merges packages without a checksum", () => {
+    const universe = createUniverse([
+      pkg("one-1", { checksum: "" }),
+      pkg("two-1", { checksum: "", depends: ["one"] }),
+      pkg("two-1", { checksum: "", repository: "other" }),
+    ]);
+    expect(universe.size).toBe(3);
+    expect(installed(solve(universe, { world: ["two"], arch: "x86_64" }))).toEqual([
+      "one-1",
+      "two-1",
+    ]);
+    expect(installed(solve(universe, { world: ["one"], arch: "x86_64" }))).toEqual(["one-1"]);
+  });
 });

@@ -1,4 +1,4 @@
-import type { Universe } from "@tailor/solver";
+import type { Universe, UniversePackage } from "@tailor/solver";
 import { createUniverse } from "@tailor/solver";
 import type { KnownPackage } from "./known-package.js";
 
@@ -31,6 +31,11 @@ export interface PackageUniverseOptions {
    * previous snapshot and is rebuilt again with the next change.
    */
   readonly onRebuildFailed?: (arch: string, error: unknown) => void;
+  /**
+   * Builds the solver's universe of one arch (tests inject failures here).
+   * @default createUniverse from @tailor/solver
+   */
+  readonly compile?: (packages: UniversePackage[]) => Universe;
   /** @default () => new Date() */
   readonly now?: () => Date;
 }
@@ -78,6 +83,8 @@ export interface LoadTicket {
 /** Creates an empty universe (not ready until {@link PackageUniverse.replaceAll}). */
 export function createPackageUniverse(options: PackageUniverseOptions = {}): PackageUniverse {
   const minInterval = options.minRebuildIntervalMs ?? 100;
+  const compileUniverse =
+    options.compile ?? ((packages: UniversePackage[]) => createUniverse(packages));
   const now = options.now ?? (() => new Date());
   const sources = new Map<string, Map<string, KnownPackage>>();
   const snapshots = new Map<string, ArchSnapshot>();
@@ -109,7 +116,7 @@ export function createPackageUniverse(options: PackageUniverseOptions = {}): Pac
     }
     const snapshot: ArchSnapshot = {
       arch,
-      universe: createUniverse(packages.map((known) => known.pkg)),
+      universe: compileUniverse(packages.map((known) => known.pkg)),
       generation: ++generation,
       updatedAt: now(),
       byNameVersion,
