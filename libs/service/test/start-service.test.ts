@@ -7,6 +7,8 @@ import type { PlatformConfig } from "@tailor/config";
 import { loadPlatformConfig } from "@tailor/config";
 import type { Database } from "@tailor/db";
 import { createDatabase, sql } from "@tailor/db";
+import type { ServiceImpl } from "@tailor/grpc";
+import { Code, TailorError } from "@tailor/grpc";
 import { createSilentLogger } from "@tailor/log";
 import { builderV1 } from "@tailor/proto";
 import { connect } from "nats";
@@ -76,8 +78,17 @@ describe("startService", () => {
       name: "catalog",
       schema: "catalog_lifecycle",
       start({ grpc }) {
-        // A service with only GetServiceInfo stands in for any definition.
+        // Only GetServiceInfo answers; every other method of the service is UNIMPLEMENTED.
+        const unimplemented = Object.fromEntries(
+          builderV1.BuilderService.methods.map((method) => [
+            method.localName,
+            () => {
+              throw new TailorError(Code.UNIMPLEMENTED, `${method.name} is not part of this test`);
+            },
+          ]),
+        ) as unknown as ServiceImpl<typeof builderV1.BuilderService>;
         grpc.add(builderV1.BuilderService, {
+          ...unimplemented,
           getServiceInfo: () => ({ info: { name: "catalog", version: "9.9.9", instance: "x" } }),
         });
         return {
