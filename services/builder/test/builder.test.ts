@@ -1,10 +1,14 @@
 // The builder with the real entitlement, catalog and resolver services on
 // real Postgres and NATS: builds requested and run by workers, events in
 // order, registry reads, reproducible digests, failures that leave the worker
-// serving, a worker "killed" mid-build, planned rebuilds, tenancy.
-import { mkdtemp, rm } from "node:fs/promises";
+// serving, a worker "killed" mid-build, planned rebuilds, tenancy; images
+// exported to an OCI layout and unpacked by umoci; hostile packages;
+// cancellation; multi-arch; source-image rebuilds.
+import { execFileSync } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseInstalledDb } from "@tailor/apk";
 import { authorizationMetadata, generateApiKey } from "@tailor/auth";
 import type { BlobStore } from "@tailor/blob";
 import { createDirectoryBlobStore, readBlob } from "@tailor/blob";
@@ -31,6 +35,9 @@ import type { BuildCheckpoint } from "../src/index.js";
 import { createBuilderService } from "../src/index.js";
 import type { TestSigningKey } from "./support/apk-packages.js";
 import { buildPackage, createTestSigningKey } from "./support/apk-packages.js";
+import type { RawEntry } from "./support/hostile-packages.js";
+import { rawPackage, writeUpstreamRepository } from "./support/hostile-packages.js";
+import { exportLayout } from "./support/oci-export.js";
 import { rejection } from "./support/rejection.js";
 
 const logger = testLogger();
@@ -49,8 +56,41 @@ archs:
 entrypoint:
   command: /usr/bin/tool
 `;
+const DUO_YAML = `contents:
+  repositories:
+    - https://packages.example.test/duo-tools
+  packages:
+    - duo
+dev:
+  packages:
+    - duo-shell
+archs:
+  - x86_64
+  - aarch64
+`;
 const DEBOUNCE_MS = 800;
 const ACK_WAIT_MS = 2_000;
+
+/** Whether a command-line tool is installed; prints why checks are skipped when it is not. */
+function hasTool(tool: string): boolean {
+  try {
+    execFileSync("which", [tool], { stdio: "pipe" });
+    return true;
+  } catch {
+    console.info(`skipping ${tool} checks: ${tool} is not installed`);
+    return false;
+  }
+}
+const HAS_UMOCI = hasTool("umoci");
+const HAS_SKOPEO = hasTool("skopeo");
+
+/** A build held at a checkpoint until the test lets it go. */
+interface Stall {
+  readonly step: BuildCheckpoint;
+  /** Resolves with the id of the build that reached the step. */
+  readonly reached: Promise<string>;
+  release(): void;
+}
 
 interface SeenEvent {
   kind: string;
@@ -85,6 +125,29 @@ describe("builder on real services", () => {
   let crashAt: BuildCheckpoint | undefined;
   /** Builds whose worker "dies" on every attempt. */
   const poisoned = new Set<string>();
+  /** Set by a test: the next build reaching the step waits there. */
+  let stall: (Stall & { arrive(buildId: string): Promise<void> }) | undefined;
+
+  function stallAt(step: BuildCheckpoint): Stall {
+    let arrived: (buildId: string) => void = () => undefined;
+    let release: () => void = () => undefined;
+    const reached = new Promise<string>((resolve) => {
+      arrived = resolve;
+    });
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    stall = {
+      step,
+      reached,
+      release,
+      arrive(buildId) {
+        arrived(buildId);
+        return released;
+      },
+    };
+    return stall;
+  }
 
   async function as(apiKey: string): Promise<CallOptions> {
     const { token } = await entitlement.issueToken({ apiKey, audience: Audience.API });
@@ -271,6 +334,11 @@ describe("builder on real services", () => {
             ackWaitMs: ACK_WAIT_MS,
           }),
           async checkpoint(buildId, step, attempt) {
+            if (stall?.step === step) {
+              const held = stall;
+              stall = undefined;
+              await held.arrive(buildId);
+            }
             if (poisoned.has(buildId) && step === "assembled") return "abandon";
             if (attempt === 1 && crashAt === step) {
               crashAt = undefined;
@@ -414,6 +482,75 @@ describe("builder on real services", () => {
     expect(absent.present).toBe(false);
   });
 
+  it.skipIf(!HAS_UMOCI)(
+    "stores images that umoci unpacks: package files, every locked package in the apk database, the SBOM",
+    async () => {
+      const layout = join(workDir, "layout-api");
+      await exportLayout(blobs, layout, {
+        "image-x86_64": firstBuild.digests["image/x86_64"] ?? "",
+        "dev-x86_64": firstBuild.digests["dev/x86_64"] ?? "",
+        latest: firstBuild.digests.image ?? "",
+      });
+      for (const variant of ["image", "dev"] as const) {
+        const bundle = join(workDir, `bundle-api-${variant}`);
+        execFileSync(
+          "umoci",
+          ["unpack", "--rootless", "--image", `${layout}:${variant}-x86_64`, bundle],
+          {
+            stdio: "pipe",
+          },
+        );
+        const rootfs = join(bundle, "rootfs");
+        expect(await readFile(join(rootfs, "usr/bin/tool"), "utf8")).toBe(
+          "tool 3.12.7-r1 usr/bin/tool\n",
+        );
+        expect(await readFile(join(rootfs, "usr/share/jq/README"), "utf8")).toBe(
+          "jq 1.6-r0 usr/share/jq/README\n",
+        );
+        const locked = firstBuild.lockedConfig?.variants.find(
+          (v) => v.variant === variant && v.arch === "x86_64",
+        );
+        const closure = (locked?.packages ?? []).map((pkg) => `${pkg.name}-${pkg.version}`).sort();
+        expect(closure.length).toBeGreaterThan(2);
+        const installed = parseInstalledDb(
+          await readFile(join(rootfs, "lib/apk/db/installed"), "utf8"),
+        );
+        expect(installed.map((record) => `${record.name}-${record.version}`).sort()).toEqual(
+          closure,
+        );
+        if (variant === "dev") expect(closure).toContain("dev-shell-1.0-r0");
+        const sbomDir = join(rootfs, "var/lib/db/sbom");
+        const [sbomFile, ...others] = await readdir(sbomDir);
+        expect(others).toEqual([]);
+        expect(sbomFile).toMatch(/\.spdx\.json$/);
+        const sbom = JSON.parse(await readFile(join(sbomDir, sbomFile ?? ""), "utf8")) as {
+          spdxVersion: string;
+          packages: { name: string; versionInfo?: string }[];
+        };
+        expect(sbom.spdxVersion).toBe("SPDX-2.3");
+        for (const pkg of locked?.packages ?? []) {
+          expect(sbom.packages).toContainEqual(
+            expect.objectContaining({ name: pkg.name, versionInfo: pkg.version }),
+          );
+        }
+      }
+      if (HAS_SKOPEO) {
+        const index = JSON.parse(
+          execFileSync("skopeo", ["inspect", "--raw", `oci:${layout}:latest`], {
+            encoding: "utf8",
+          }),
+        ) as { manifests: { digest: string }[] };
+        expect(index.manifests.map((m) => m.digest)).toEqual([firstBuild.digests["image/x86_64"]]);
+        const manifest = JSON.parse(
+          execFileSync("skopeo", ["inspect", "--raw", `oci:${layout}:image-x86_64`], {
+            encoding: "utf8",
+          }),
+        ) as { layers: unknown[] };
+        expect(manifest.layers.length).toBeGreaterThan(0);
+      }
+    },
+  );
+
   it("gives the same digests to the same inputs and moves no tag the second time", async () => {
     const second = await requestAndWait("api");
     expect(second.status).toBe(BuildStatus.SUCCEEDED);
@@ -465,6 +602,257 @@ describe("builder on real services", () => {
     expect(failed.status).toBe(BuildStatus.FAILED);
     expect(failed.failureReason).toBe("resolve_failed");
     expect(failed.failureMessage).toContain("jq");
+  });
+
+  it("fails a build with a hostile package with package_rejected naming the package and entry, and keeps serving", async () => {
+    const cases: { name: string; entries: RawEntry[]; entry: string }[] = [
+      {
+        name: "evil-dotdot",
+        entries: [
+          { name: "usr/", type: "5" },
+          { name: "usr/../../etc/shadow", type: "0", content: new TextEncoder().encode("x\n") },
+        ],
+        entry: "usr/../../etc/shadow",
+      },
+      {
+        name: "evil-device",
+        entries: [
+          { name: "dev/", type: "5" },
+          { name: "dev/mem", type: "3" },
+        ],
+        entry: "dev/mem",
+      },
+      {
+        name: "evil-whiteout",
+        entries: [
+          { name: "usr/", type: "5" },
+          { name: "usr/.wh.lib", type: "0", content: new TextEncoder().encode("") },
+        ],
+        entry: "usr/.wh.lib",
+      },
+    ];
+    const hostile = cases.map((item) => rawPackage(item.name, item.entries, key.signer));
+    // A hosted repository refuses them at the door...
+    for (const [index, pkg] of hostile.entries()) {
+      const refused = await rejection(
+        catalog.publishPackage({ repository: "acme-tools", content: pkg.bytes }, admin),
+      );
+      expect(refused.code).toBe(Code.INVALID_ARGUMENT);
+      expect(refused.message).toContain(cases[index]?.entry);
+    }
+    // ...but an upstream repository's signed index may list them: the bytes are only seen at build time.
+    const upstream = join(workDir, "hostile-upstream");
+    await writeUpstreamRepository(upstream, hostile, key.signer);
+    await catalog.createRepository(
+      {
+        name: "hostile-upstream",
+        kind: catalogV1.RepositoryKind.UPSTREAM,
+        url: upstream,
+        arches: ["x86_64"],
+        trustedKeys: [key.trustedKey],
+      },
+      admin,
+    );
+    await catalog.syncRepository({ name: "hostile-upstream" }, admin);
+    const resolver = createGrpcClient(resolverV1.ResolverService, {
+      address: config.resolverAddress,
+    });
+    try {
+      for (const { name, entry } of cases) {
+        await entitlement.grantPackage({ orgId: acmeId, packageName: name, reason: "test" }, admin);
+        await catalog.createCustomImage(
+          {
+            orgId: acmeId,
+            name: `with-${name}`,
+            sourceImage: "toolbox",
+            overlay: { packages: [name] },
+          },
+          acmeEditor,
+        );
+        await waitFor(
+          async () =>
+            (
+              await resolver.resolve(
+                { orgId: acmeId, sourceImage: "toolbox", arch: "x86_64", packages: [name] },
+                acmeEditor,
+              )
+            ).ok || undefined,
+          { timeoutMs: 10_000, intervalMs: 50 },
+        );
+        const failed = await requestAndWait(`with-${name}`);
+        expect(failed.status).toBe(BuildStatus.FAILED);
+        expect(failed.failureReason).toBe("package_rejected");
+        expect(failed.failureMessage).toContain(`${name}-1.0-r0`);
+        expect(failed.failureMessage).toContain(`entry "${entry}"`);
+        expect(failed.attempts).toBe(1);
+        expect(eventsOf(failed.id).some((event) => event.kind === "build.succeeded")).toBe(false);
+      }
+    } finally {
+      resolver.close();
+    }
+    // Nothing of them reached a repository, and the worker keeps serving.
+    const none = await rejection(
+      registry.listTags({ repository: "acme/with-evil-dotdot" }, acmeViewer),
+    );
+    expect(none.code).toBe(Code.NOT_FOUND);
+    const next = await requestAndWait("web");
+    expect(next.status).toBe(BuildStatus.SUCCEEDED);
+  });
+
+  it("cancels a running build: the worker stops, moves no tag and keeps serving", async () => {
+    const webTagsBefore = await registry.getTagHistory(
+      { repository: "acme/web", tag: "latest" },
+      acmeViewer,
+    );
+    const held = stallAt("resolved");
+    const { build } = await builder.requestBuild(
+      { orgId: acmeId, customImage: "web", trigger: "" },
+      acmeEditor,
+    );
+    const buildId = build?.id ?? "";
+    expect(await held.reached).toBe(buildId);
+    expect((await builder.getBuild({ buildId }, acmeViewer)).build?.status).toBe(
+      BuildStatus.RUNNING,
+    );
+    const viewerCancel = await rejection(builder.cancelBuild({ buildId }, acmeViewer));
+    expect(viewerCancel.code).toBe(Code.PERMISSION_DENIED);
+    const cancelled = await builder.cancelBuild({ buildId }, acmeEditor);
+    expect(cancelled.build?.status).toBe(BuildStatus.CANCELLED);
+    // The worker notices within a heartbeat (a third of the ack wait), then is let go.
+    await new Promise((resolve) => setTimeout(resolve, ACK_WAIT_MS));
+    held.release();
+    await waitFor(
+      () =>
+        eventsOf(buildId).some(
+          (event) => event.kind === "build.log" && event.message.text === "the build was cancelled",
+        ) || undefined,
+      { timeoutMs: 10_000 },
+    );
+    const kinds = eventsOf(buildId)
+      .map((event) => event.kind)
+      .filter((kind) => kind !== "build.log");
+    expect(kinds).toEqual(["build.queued", "build.started", "build.cancelled"]);
+    const after = (await builder.getBuild({ buildId }, acmeViewer)).build;
+    expect(after?.status).toBe(BuildStatus.CANCELLED);
+    expect(after?.digests).toEqual({});
+    expect((await builder.cancelBuild({ buildId }, acmeEditor)).build?.status).toBe(
+      BuildStatus.CANCELLED,
+    );
+    const webTagsAfter = await registry.getTagHistory(
+      { repository: "acme/web", tag: "latest" },
+      acmeViewer,
+    );
+    expect(webTagsAfter.moves).toEqual(webTagsBefore.moves);
+
+    const ended = await requestAndWait("web");
+    expect(ended.status).toBe(BuildStatus.SUCCEEDED);
+    const finishedAgain = await rejection(builder.cancelBuild({ buildId: ended.id }, acmeEditor));
+    expect(finishedAgain.code).toBe(Code.FAILED_PRECONDITION);
+  });
+
+  it("builds every arch of a multi-arch source image: one index per variant over both platforms", async () => {
+    await catalog.createRepository(
+      {
+        name: "duo-tools",
+        kind: catalogV1.RepositoryKind.HOSTED,
+        arches: ["x86_64", "aarch64"],
+        trustedKeys: [key.trustedKey],
+      },
+      admin,
+    );
+    for (const arch of ["x86_64", "aarch64"]) {
+      for (const [name, files] of [
+        ["duo-base", ["etc/duo-base"]],
+        ["duo", ["usr/bin/duo"]],
+        ["duo-shell", ["bin/duo-sh"]],
+      ] as const) {
+        await catalog.publishPackage(
+          {
+            repository: "duo-tools",
+            content: await buildPackage(
+              {
+                name,
+                version: "2.0-r0",
+                arch,
+                ...(name === "duo" ? { depends: ["duo-base"] } : {}),
+              },
+              key.signer,
+              [...files],
+            ),
+          },
+          admin,
+        );
+      }
+    }
+    await catalog.putSourceImage({ name: "duo", yaml: DUO_YAML, mainPackage: "duo" }, admin);
+    await entitlement.addPurchase({ orgId: acmeId, sourceImage: "duo" }, admin);
+    await entitlement.setCustomAssembly(
+      { orgId: acmeId, enabled: true, customizableSourceImages: ["toolbox", "duo"] },
+      admin,
+    );
+    await catalog.createCustomImage(
+      { orgId: acmeId, name: "multi", sourceImage: "duo", overlay: { packages: [] } },
+      acmeEditor,
+    );
+    const built = await requestAndWait("multi");
+    expect(built.failureMessage).toBe("");
+    expect(built.status).toBe(BuildStatus.SUCCEEDED);
+    expect(Object.keys(built.digests).sort()).toEqual([
+      "dev",
+      "dev/aarch64",
+      "dev/x86_64",
+      "image",
+      "image/aarch64",
+      "image/x86_64",
+    ]);
+    expect(built.lockedConfig?.variants.map((v) => `${v.variant}/${v.arch}`).sort()).toEqual([
+      "dev/aarch64",
+      "dev/x86_64",
+      "image/aarch64",
+      "image/x86_64",
+    ]);
+    for (const variant of ["image", "dev"] as const) {
+      const index = await registry.getManifest(
+        { repository: "acme/multi", reference: variant === "image" ? "latest" : "latest-dev" },
+        acmeViewer,
+      );
+      expect(index.digest).toBe(built.digests[variant]);
+      const manifests = (
+        JSON.parse(new TextDecoder().decode(index.content)) as {
+          manifests: { digest: string; platform: { architecture: string; os: string } }[];
+        }
+      ).manifests;
+      // Platforms in the source image's arch order (the catalog keeps them sorted).
+      expect(manifests.map((m) => [m.digest, m.platform.os, m.platform.architecture])).toEqual([
+        [built.digests[`${variant}/aarch64`], "linux", "arm64"],
+        [built.digests[`${variant}/x86_64`], "linux", "amd64"],
+      ]);
+      for (const entry of manifests) {
+        const manifest = await registry.getManifest(
+          { repository: "acme/multi", reference: entry.digest },
+          acmeViewer,
+        );
+        const configDigest = (
+          JSON.parse(new TextDecoder().decode(manifest.content)) as { config: { digest: string } }
+        ).config.digest;
+        const imageConfig = JSON.parse(
+          new TextDecoder().decode(await readBlob(blobs, configDigest)),
+        ) as { architecture: string };
+        expect(imageConfig.architecture).toBe(entry.platform.architecture);
+      }
+    }
+    if (HAS_UMOCI) {
+      const layout = join(workDir, "layout-multi");
+      await exportLayout(blobs, layout, { arm: built.digests["image/aarch64"] ?? "" });
+      const bundle = join(workDir, "bundle-multi-arm");
+      execFileSync("umoci", ["unpack", "--rootless", "--image", `${layout}:arm`, bundle], {
+        stdio: "pipe",
+      });
+      expect(await readFile(join(bundle, "rootfs/usr/bin/duo"), "utf8")).toBe(
+        "duo 2.0-r0 usr/bin/duo\n",
+      );
+      expect((await readFile(join(bundle, "rootfs/etc/apk/arch"), "utf8")).trim()).toBe("aarch64");
+    }
   });
 
   it("finishes a build once when its worker dies before acknowledging, without duplicate tag moves", async () => {
@@ -554,4 +942,60 @@ describe("builder on real services", () => {
     );
     expect(unknownImage.code).toBe(Code.NOT_FOUND);
   });
+
+  it("rebuilds every custom image of a source image once when the source image changes", async () => {
+    const before = seen.length;
+    await catalog.putSourceImage(
+      {
+        name: "toolbox",
+        yaml: TOOLBOX_YAML.replace("entrypoint:", 'environment:\n  TOOLBOX: "2"\nentrypoint:'),
+        mainPackage: "tool",
+      },
+      admin,
+    );
+    const expected = [
+      "api",
+      "broken",
+      "missing",
+      "web",
+      "with-evil-device",
+      "with-evil-dotdot",
+      "with-evil-whiteout",
+    ];
+    const queued = () =>
+      seen
+        .slice(before)
+        .filter((event) => event.kind === "build.queued")
+        .map((event) => event.message as { customImage: string; trigger: string; buildId: string });
+    await waitFor(() => (queued().length >= expected.length ? true : undefined), {
+      timeoutMs: 20_000,
+    });
+    // Coalescing window passed twice: nothing more comes.
+    await new Promise((resolve) => setTimeout(resolve, DEBOUNCE_MS * 2));
+    expect(
+      queued()
+        .map((event) => event.customImage)
+        .sort(),
+    ).toEqual(expected);
+    expect(new Set(queued().map((event) => event.trigger))).toEqual(new Set(["source-image"]));
+    const results = await Promise.all(queued().map((event) => finished(event.buildId)));
+    const byImage = Object.fromEntries(
+      results.map((build) => [build.customImage, build.status] as const),
+    );
+    expect(byImage.api).toBe(BuildStatus.SUCCEEDED);
+    expect(byImage.web).toBe(BuildStatus.SUCCEEDED);
+    expect(byImage.broken).toBe(BuildStatus.FAILED);
+    const api = results.find((build) => build.customImage === "api");
+    const config = await registry.getManifest(
+      { repository: "acme/api", reference: api?.digests["image/x86_64"] ?? "" },
+      acmeViewer,
+    );
+    const configDigest = (
+      JSON.parse(new TextDecoder().decode(config.content)) as { config: { digest: string } }
+    ).config.digest;
+    const imageConfig = JSON.parse(
+      new TextDecoder().decode(await readBlob(blobs, configDigest)),
+    ) as { config: { Env?: string[] } };
+    expect(imageConfig.config.Env).toContain("TOOLBOX=2");
+  }, 60_000);
 });

@@ -76,8 +76,30 @@ export async function recordRepositoryBlobs(
 }
 
 /**
+ * Locks the repository's row until the transaction ends, so commits of one
+ * repository run one after another. `FOR NO KEY UPDATE` does not conflict
+ * with the key-share locks that inserts of manifests and blobs take.
+ * @returns false when the repository does not exist.
+ */
+export async function lockRepository(
+  trx: Transaction<BuilderDatabase>,
+  name: string,
+): Promise<boolean> {
+  const row = await trx
+    .selectFrom("repositories")
+    .select("name")
+    .where("name", "=", name)
+    .forNoKeyUpdate()
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
  * Points each tag at its digest. A tag already there is not moved (and no
  * move recorded); a build moves a tag at most once (redeliveries are no-ops).
+ * The repository is locked first ({@link lockRepository}): two builds of one
+ * image committing at once see each other's tags, so only one records
+ * creating a tag (the `tag_moves_created_once` index backs that up).
  * @returns the moves made.
  */
 export async function moveTags(
@@ -87,6 +109,9 @@ export async function moveTags(
   buildId: string,
   now: Date,
 ): Promise<TagMove[]> {
+  if (!(await lockRepository(trx, repository))) {
+    throw new Error(`repository ${repository} does not exist; tags cannot move`);
+  }
   const moves: TagMove[] = [];
   for (const tag of tags) {
     const current = await trx

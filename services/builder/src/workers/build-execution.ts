@@ -76,6 +76,12 @@ const VARIANTS = ["image", "dev"] as const;
 const FETCH_CONCURRENCY = 8;
 
 /**
+ * Reasons of the catalog's FetchPackage errors that mean its bytes were
+ * verified and refused: retrying cannot help, the build fails as `package_rejected`.
+ */
+const REJECTED_BY_CATALOG = new Set(["package_corrupt", "package_checksum_mismatch"]);
+
+/**
  * Runs one build: resolve every arch × variant (the locked config), fetch the
  * packages, assemble, store blobs and indexes, then commit registry rows,
  * tag moves, the build's end and tailor.build.succeeded in one transaction.
@@ -394,7 +400,19 @@ async function fetchPackages(
         )
         .catch((error: unknown) => {
           const status = TailorError.from(error);
-          if (status.code === Code.NOT_FOUND || status.code === Code.FAILED_PRECONDITION) {
+          if (REJECTED_BY_CATALOG.has(status.reason ?? "")) {
+            // The catalog downloaded the bytes and refused them (unsafe entries, altered data).
+            throw new BuildFailure(
+              "package_rejected",
+              `package ${label} (${pkg.repository}, ${pkg.arch}) was rejected: ${status.message}`,
+              { cause: error },
+            );
+          }
+          if (
+            status.code === Code.NOT_FOUND ||
+            status.code === Code.FAILED_PRECONDITION ||
+            status.code === Code.DATA_LOSS
+          ) {
             throw new BuildFailure(
               "package_unavailable",
               `package ${label} (${pkg.repository}, ${pkg.arch}) cannot be fetched: ${status.message}`,
@@ -501,6 +519,12 @@ function resolveCallFailure(error: unknown, variant: string, arch: string): unkn
   }
   if (status.code === Code.INVALID_ARGUMENT) {
     return new BuildFailure("invalid_custom_image", `${variant} ${arch}: ${status.message}`, {
+      cause: error,
+    });
+  }
+  if (status.code === Code.FAILED_PRECONDITION) {
+    // The source image's own closure or the arch is unavailable: a retry gives the same answer.
+    return new BuildFailure("resolve_failed", `${variant} ${arch}: ${status.message}`, {
       cause: error,
     });
   }

@@ -1,5 +1,6 @@
 import type { Migration } from "@tailor/db";
 import { createBuildsAndRegistry } from "./2026-11-28T1000-create-builds-and-registry.js";
+import { tagMovesCreatedOnce } from "./2026-11-28T1100-tag-moves-created-once.js";
 
 /**
  * Migrations of the `builder` schema, applied in name order at start. Names
@@ -8,4 +9,5 @@ import { createBuildsAndRegistry } from "./2026-11-28T1000-create-builds-and-reg
  */
 export const migrations: Record<string, Migration> = {
   "2026-11-28T1000-create-builds-and-registry": createBuildsAndRegistry,
+  "2026-11-28T1100-tag-moves-created-once": tagMovesCreatedOnce,
 };
