@@ -409,6 +409,7 @@ describe("builder on real services", () => {
       "dev/x86_64",
       "image",
       "image/x86_64",
+      "provenance",
     ]);
     expect(firstBuild.tags).toEqual(
       expect.arrayContaining([
@@ -554,7 +555,11 @@ describe("builder on real services", () => {
   it("gives the same digests to the same inputs and moves no tag the second time", async () => {
     const second = await requestAndWait("api");
     expect(second.status).toBe(BuildStatus.SUCCEEDED);
-    expect(second.digests).toEqual(firstBuild.digests);
+    // Same images; the provenance statement names its own build, so it differs.
+    const { provenance: secondProvenance, ...secondImages } = second.digests;
+    const { provenance: firstProvenance, ...firstImages } = firstBuild.digests;
+    expect(secondImages).toEqual(firstImages);
+    expect(secondProvenance).not.toBe(firstProvenance);
     const history = await registry.getTagHistory(
       { repository: "acme/api", tag: "latest" },
       acmeViewer,
@@ -804,6 +809,7 @@ describe("builder on real services", () => {
       "image",
       "image/aarch64",
       "image/x86_64",
+      "provenance",
     ]);
     expect(built.lockedConfig?.variants.map((v) => `${v.variant}/${v.arch}`).sort()).toEqual([
       "dev/aarch64",
@@ -868,7 +874,10 @@ describe("builder on real services", () => {
 
     crashAt = "committed";
     const afterCommit = await requestAndWait("api");
-    expect(afterCommit.digests).toEqual(crashed.digests);
+    // Same images as the crashed-then-retried build (the provenance names each build).
+    const { provenance: _afterProvenance, ...afterImages } = afterCommit.digests;
+    const { provenance: _crashedProvenance, ...crashedImages } = crashed.digests;
+    expect(afterImages).toEqual(crashedImages);
     // The redelivery finds the build finished and only acknowledges it.
     await new Promise((resolve) => setTimeout(resolve, ACK_WAIT_MS + 1_500));
     const again = (await builder.getBuild({ buildId: afterCommit.id }, acmeViewer)).build;

@@ -24,6 +24,7 @@ import type { Build, LockedConfig, LockedPackage, LockedVariant } from "../build
 import { MANUAL_TRIGGER } from "../builds/build.js";
 import { BuildFailure } from "../builds/errors.js";
 import { enqueueBuildSucceeded } from "../events/build-events.js";
+import { createBuildProvenance, PROVENANCE_MEDIA_TYPE } from "../provenance/build-provenance.js";
 import type { StoredBlob } from "../registry/stored-image.js";
 import { repositoryName } from "../registry/stored-image.js";
 import {
@@ -325,6 +326,25 @@ export async function executeBuild(context: BuildExecutionContext): Promise<Buil
     digests[variant] = index.descriptor.digest;
     log.info("index", `${variant}: index ${index.descriptor.digest} over ${arches.join(", ")}`);
   }
+  // The provenance statement: what was built, from what, by which builder.
+  const provenance = createBuildProvenance({
+    buildId: build.id,
+    orgId: build.orgId,
+    repository,
+    customImage: build.customImage,
+    trigger: build.trigger,
+    locked,
+    subjects: Object.fromEntries(VARIANTS.flatMap((v) => (digests[v] ? [[v, digests[v]]] : []))),
+    createdAt: build.createdAt,
+  });
+  await sink.put(provenance.digest, provenance.bytes, provenance.bytes.length);
+  stored.push({
+    digest: provenance.digest,
+    mediaType: PROVENANCE_MEDIA_TYPE,
+    size: provenance.bytes.length,
+  });
+  digests.provenance = provenance.digest;
+  log.info("provenance", `SLSA provenance ${provenance.digest}`);
   if ((await context.checkpoint("assembled")) === "abandon") return "abandoned";
   signal.throwIfAborted();
 

@@ -231,7 +231,8 @@ export type Build = Message<"tailor.builder.v1.Build"> & {
 
   /**
    * Manifest or index digest per "variant" (index over arches) and
-   * "variant/arch".
+   * "variant/arch"; "provenance" is the build's SLSA provenance statement
+   * (an in-toto JSON blob in the repository).
    *
    * @generated from field: map<string, string> digests = 10;
    */
