@@ -52,7 +52,7 @@ export const builderSpec = {
   }),
   uniqueTagOrgs: env.optionalString(
     "TAILOR_BUILDER_UNIQUE_TAG_ORGS",
-    "Comma-separated organization names (or `*`) whose builds also get unique tags `<version>-<YYYYMMDDHHMMSS>`; unset: none.",
+    "Operator override: comma-separated organization names (or `*`) whose builds get unique tags `<version>-<YYYYMMDDHHMMSS>` even when the organization's own `unique_tags` setting is off; unset: only organizations that turned it on.",
   ),
   apkRepositoryUrl: env.optionalString(
     "TAILOR_BUILDER_APK_REPOSITORY_URL",

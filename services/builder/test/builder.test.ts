@@ -423,6 +423,8 @@ describe("builder on real services", () => {
         "3.12.7-r1-dev",
       ]),
     );
+    // acme has not turned unique tags on.
+    expect(firstBuild.tags.filter((tag) => /-\d{14}$/.test(tag))).toEqual([]);
     const locked = firstBuild.lockedConfig;
     expect(locked?.sourceImage).toBe("toolbox");
     expect(locked?.sourceImageVersion).toBe("3.12.7-r1");
@@ -799,8 +801,36 @@ describe("builder on real services", () => {
       { orgId: acmeId, name: "multi", sourceImage: "duo", overlay: { packages: [] } },
       acmeEditor,
     );
-    const built = await requestAndWait("multi");
+    // The resolver learns of the new packages from their events: wait until
+    // both arches and both variants resolve before building.
+    const resolver = createGrpcClient(resolverV1.ResolverService, {
+      address: config.resolverAddress,
+    });
+    try {
+      for (const arch of ["x86_64", "aarch64"]) {
+        for (const devVariant of [false, true]) {
+          await waitFor(
+            async () =>
+              (
+                await resolver.resolve(
+                  { orgId: acmeId, sourceImage: "duo", arch, devVariant },
+                  acmeEditor,
+                )
+              ).ok || undefined,
+            { timeoutMs: 10_000, intervalMs: 50 },
+          );
+        }
+      }
+    } finally {
+      resolver.close();
+    }
+    // The organization turns unique tags on for this build only.
+    await entitlement.setOrganizationSettings({ orgId: acmeId, uniqueTags: true }, admin);
+    const built = await requestAndWait("multi").finally(() =>
+      entitlement.setOrganizationSettings({ orgId: acmeId, uniqueTags: false }, admin),
+    );
     expect(built.failureMessage).toBe("");
+    expect(built.tags.filter((tag) => /^2\.0-r0-\d{14}$/.test(tag))).toHaveLength(1);
     expect(built.status).toBe(BuildStatus.SUCCEEDED);
     expect(Object.keys(built.digests).sort()).toEqual([
       "dev",

@@ -128,6 +128,50 @@ describe("organizations and what they may use", () => {
     expect(unknown.field).toBe("org_id");
   });
 
+  it("lets an owner (or an administrator) turn unique tags on for its own organization only", async () => {
+    const before = await client.getOrganization({ id: orgId }, viewer.call);
+    expect(before.organization?.uniqueTags).toBe(false);
+
+    const set = await client.setOrganizationSettings({ orgId, uniqueTags: true }, owner.call);
+    expect(set.organization?.uniqueTags).toBe(true);
+    expect(set.organization?.name).toBe("acme");
+    const read = await client.getOrganization({ id: orgId }, viewer.call);
+    expect(read.organization?.uniqueTags).toBe(true);
+
+    for (const member of [viewer, editor]) {
+      const denied = await failureOf(
+        client.setOrganizationSettings({ orgId, uniqueTags: false }, member.call),
+      );
+      expect(denied.code).toBe(Code.PERMISSION_DENIED);
+      expect(denied.message).toContain("change the organization's settings");
+    }
+    expect((await client.getOrganization({ id: orgId }, admin)).organization?.uniqueTags).toBe(
+      true,
+    );
+
+    const { organization: other } = await client.createOrganization({ name: "other-org" }, admin);
+    if (other === undefined) throw new Error("CreateOrganization returned no organization");
+    const otherOwner = await createMember(
+      client,
+      admin,
+      other.id,
+      "oscar",
+      entitlementV1.Role.OWNER,
+    );
+    const hidden = await failureOf(
+      client.setOrganizationSettings({ orgId, uniqueTags: false }, otherOwner.call),
+    );
+    expect(hidden.code).toBe(Code.NOT_FOUND);
+    expect(hidden.field).toBe("org_id");
+
+    const byAdmin = await client.setOrganizationSettings({ orgId, uniqueTags: false }, admin);
+    expect(byAdmin.organization?.uniqueTags).toBe(false);
+    const unknown = await failureOf(
+      client.setOrganizationSettings({ orgId: randomUUID(), uniqueTags: true }, admin),
+    );
+    expect(unknown.code).toBe(Code.NOT_FOUND);
+  });
+
   it("records purchases idempotently and removes them", async () => {
     const first = await client.addPurchase({ orgId, sourceImage: "python" }, admin);
     expect(first.purchase?.sourceImage).toBe("python");

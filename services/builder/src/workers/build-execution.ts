@@ -349,7 +349,7 @@ export async function executeBuild(context: BuildExecutionContext): Promise<Buil
   signal.throwIfAborted();
 
   // 6. Registry rows, tags and the end of the build, all or nothing.
-  const uniqueAt = uniqueTagsEnabled(deps.config.uniqueTagOrgs, organization.name)
+  const uniqueAt = uniqueTagsEnabled(deps.config.uniqueTagOrgs, organization)
     ? build.createdAt
     : undefined;
   const tags = buildTags({
@@ -508,10 +508,19 @@ function hashClosure(locked: LockedConfig): string {
   return `sha256:${createHash("sha256").update(material).digest("hex")}`;
 }
 
-function uniqueTagsEnabled(setting: string | undefined, orgName: string): boolean {
-  if (setting === undefined) return false;
-  const names = setting.split(",").map((name) => name.trim());
-  return names.includes("*") || names.includes(orgName);
+/**
+ * Whether a build pushes a unique `<version>-<YYYYMMDDHHMMSS>` tag: the
+ * organization turned unique tags on, or the operator's
+ * `TAILOR_BUILDER_UNIQUE_TAG_ORGS` override lists it (or `*`).
+ */
+function uniqueTagsEnabled(
+  operatorOrgs: string | undefined,
+  organization: { name: string; uniqueTags: boolean },
+): boolean {
+  if (organization.uniqueTags) return true;
+  if (operatorOrgs === undefined) return false;
+  const names = operatorOrgs.split(",").map((name) => name.trim());
+  return names.includes("*") || names.includes(organization.name);
 }
 
 function required<T>(value: T | undefined, what: string): T {

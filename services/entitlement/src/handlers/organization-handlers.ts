@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Principal } from "@tailor/auth";
-import { canAccessOrg, requireAdministrator } from "@tailor/auth";
+import { canAccessOrg, requireAdministrator, requireOrgRole } from "@tailor/auth";
 import type { ServiceImpl } from "@tailor/grpc";
 import type { entitlementV1 } from "@tailor/proto";
 import type { EntitlementDependencies } from "../entitlement-dependencies.js";
@@ -17,16 +17,21 @@ import {
   insertOrganization,
   listOrganizations,
   updateCustomAssembly,
+  updateOrganizationSettings,
 } from "../store/organization-store.js";
 import { organizationMessage } from "./proto-conversions.js";
 import { withStatus } from "./to-status.js";
 
 type EntitlementImpl = ServiceImpl<typeof entitlementV1.EntitlementService>;
 
-/** Handlers for organizations and their custom assembly settings. */
+/** Handlers for organizations, their custom assembly and their own settings. */
 export type OrganizationHandlers = Pick<
   EntitlementImpl,
-  "createOrganization" | "getOrganization" | "listOrganizations" | "setCustomAssembly"
+  | "createOrganization"
+  | "getOrganization"
+  | "listOrganizations"
+  | "setCustomAssembly"
+  | "setOrganizationSettings"
 >;
 
 /**
@@ -202,6 +207,23 @@ export function createOrganizationHandlers(deps: EntitlementDependencies): Organ
         ctx.logger.info(
           { orgId, enabled: request.enabled, sourceImages, by: principal.subject },
           "custom assembly set",
+        );
+        return { organization: organizationMessage(organization) };
+      }),
+
+    setOrganizationSettings: (request, ctx) =>
+      withStatus(async () => {
+        const principal = await deps.authenticate(ctx);
+        const orgId = requireUuid("org_id", request.orgId, "organization");
+        requireOrgRole(principal, orgId, "owner", "change the organization's settings");
+        const organization = await updateOrganizationSettings(deps.db, orgId, {
+          uniqueTags: request.uniqueTags,
+        });
+        if (organization === undefined)
+          throw new OrganizationNotFoundError("org_id", request.orgId);
+        ctx.logger.info(
+          { orgId, uniqueTags: request.uniqueTags, by: principal.subject },
+          "organization settings set",
         );
         return { organization: organizationMessage(organization) };
       }),

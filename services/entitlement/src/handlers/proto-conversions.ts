@@ -50,6 +50,7 @@ export function organizationMessage(organization: Organization) {
     createdAt: timestampFromDate(organization.createdAt),
     customAssemblyEnabled: organization.customAssemblyEnabled,
     customizableSourceImages: [...organization.customizableSourceImages],
+    uniqueTags: organization.uniqueTags,
   };
 }
 

@@ -8,6 +8,8 @@ export interface Organization {
   readonly customAssemblyEnabled: boolean;
   /** Source images (by name, sorted) the organization may customize. */
   readonly customizableSourceImages: readonly string[];
+  /** Whether builds also push a unique `<version>-<YYYYMMDDHHMMSS>` tag (the organization's own setting). */
+  readonly uniqueTags: boolean;
 }
 
 /** Lowercase letters, digits and single inner dashes, 2 to 63 characters: safe in registry paths. */

@@ -13,6 +13,7 @@ function toOrganization(row: OrganizationRow, sourceImages: readonly string[]): 
     createdAt: new Date(row.created_at),
     customAssemblyEnabled: row.custom_assembly_enabled,
     customizableSourceImages: [...sourceImages].sort(),
+    uniqueTags: row.unique_tags,
   };
 }
 
@@ -124,4 +125,22 @@ export async function updateCustomAssembly(
       .execute();
   }
   return toOrganization(row, settings.sourceImages);
+}
+
+/**
+ * Sets the settings an organization controls itself; undefined when the
+ * organization does not exist.
+ */
+export async function updateOrganizationSettings(
+  db: EntitlementDb,
+  orgId: string,
+  settings: { uniqueTags: boolean },
+): Promise<Organization | undefined> {
+  const row = await db
+    .updateTable("organizations")
+    .set({ unique_tags: settings.uniqueTags })
+    .where("id", "=", orgId)
+    .returningAll()
+    .executeTakeFirst();
+  return row === undefined ? undefined : (await withSourceImages(db, [row]))[0];
 }

@@ -7,6 +7,7 @@ export interface OrganizationsTable {
   display_name: string;
   created_at: ColumnType<Date, Date | undefined, never>;
   custom_assembly_enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  unique_tags: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 /** A stored organization row. */

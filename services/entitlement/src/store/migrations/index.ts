@@ -5,6 +5,7 @@ import { createPurchasesAndGrants } from "./2026-11-28T0210-create-purchases-and
 import { createIdentitiesAndApiKeys } from "./2026-11-28T0220-create-identities-and-api-keys.js";
 import { createTokenSigningKeys } from "./2026-11-28T0230-create-token-signing-keys.js";
 import { createEventOutbox } from "./2026-11-28T0300-event-outbox.js";
+import { addUniqueTags } from "./2026-11-28T1200-add-unique-tags.js";
 
 /**
  * Migrations of the `entitlement` schema, applied in name order at start.
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   "2026-11-28T0220-create-identities-and-api-keys": createIdentitiesAndApiKeys,
   "2026-11-28T0230-create-token-signing-keys": createTokenSigningKeys,
   "2026-11-28T0300-event-outbox": createEventOutbox,
+  "2026-11-28T1200-add-unique-tags": addUniqueTags,
 };

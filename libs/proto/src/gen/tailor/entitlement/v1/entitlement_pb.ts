@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tailor/entitlement/v1/entitlement.proto.
  */
 export const file_tailor_entitlement_v1_entitlement: GenFile = /*@__PURE__*/
-  fileDesc("Cid0YWlsb3IvZW50aXRsZW1lbnQvdjEvZW50aXRsZW1lbnQucHJvdG8SFXRhaWxvci5lbnRpdGxlbWVudC52MSIXChVHZXRTZXJ2aWNlSW5mb1JlcXVlc3QiRQoWR2V0U2VydmljZUluZm9SZXNwb25zZRIrCgRpbmZvGAEgASgLMh0udGFpbG9yLmNvbW1vbi52MS5TZXJ2aWNlSW5mbyKzAQoMT3JnYW5pemF0aW9uEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEi4KCmNyZWF0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEh8KF2N1c3RvbV9hc3NlbWJseV9lbmFibGVkGAUgASgIEiIKGmN1c3RvbWl6YWJsZV9zb3VyY2VfaW1hZ2VzGAYgAygJIj8KGUNyZWF0ZU9yZ2FuaXphdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkiVwoaQ3JlYXRlT3JnYW5pemF0aW9uUmVzcG9uc2USOQoMb3JnYW5pemF0aW9uGAEgASgLMiMudGFpbG9yLmVudGl0bGVtZW50LnYxLk9yZ2FuaXphdGlvbiIyChZHZXRPcmdhbml6YXRpb25SZXF1ZXN0EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkiVAoXR2V0T3JnYW5pemF0aW9uUmVzcG9uc2USOQoMb3JnYW5pemF0aW9uGAEgASgLMiMudGFpbG9yLmVudGl0bGVtZW50LnYxLk9yZ2FuaXphdGlvbiJHChhMaXN0T3JnYW5pemF0aW9uc1JlcXVlc3QSKwoEcGFnZRgBIAEoCzIdLnRhaWxvci5jb21tb24udjEuUGFnZVJlcXVlc3QihQEKGUxpc3RPcmdhbml6YXRpb25zUmVzcG9uc2USOgoNb3JnYW5pemF0aW9ucxgBIAMoCzIjLnRhaWxvci5lbnRpdGxlbWVudC52MS5Pcmdhbml6YXRpb24SLAoEcGFnZRgCIAEoCzIeLnRhaWxvci5jb21tb24udjEuUGFnZVJlc3BvbnNlIl8KGFNldEN1c3RvbUFzc2VtYmx5UmVxdWVzdBIOCgZvcmdfaWQYASABKAkSDwoHZW5hYmxlZBgCIAEoCBIiChpjdXN0b21pemFibGVfc291cmNlX2ltYWdlcxgDIAMoCSJWChlTZXRDdXN0b21Bc3NlbWJseVJlc3BvbnNlEjkKDG9yZ2FuaXphdGlvbhgBIAEoCzIjLnRhaWxvci5lbnRpdGxlbWVudC52MS5Pcmdhbml6YXRpb24iUgoIUHVyY2hhc2USFAoMc291cmNlX2ltYWdlGAEgASgJEjAKDHB1cmNoYXNlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiZAoMUGFja2FnZUdyYW50EhQKDHBhY2thZ2VfbmFtZRgBIAEoCRIOCgZyZWFzb24YAiABKAkSLgoKZ3JhbnRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOgoSQWRkUHVyY2hhc2VSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRIUCgxzb3VyY2VfaW1hZ2UYAiABKAkiSAoTQWRkUHVyY2hhc2VSZXNwb25zZRIxCghwdXJjaGFzZRgBIAEoCzIfLnRhaWxvci5lbnRpdGxlbWVudC52MS5QdXJjaGFzZSI9ChVSZW1vdmVQdXJjaGFzZVJlcXVlc3QSDgoGb3JnX2lkGAEgASgJEhQKDHNvdXJjZV9pbWFnZRgCIAEoCSIpChZSZW1vdmVQdXJjaGFzZVJlc3BvbnNlEg8KB3JlbW92ZWQYASABKAgiSwoTR3JhbnRQYWNrYWdlUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSFAoMcGFja2FnZV9uYW1lGAIgASgJEg4KBnJlYXNvbhgDIAEoCSJKChRHcmFudFBhY2thZ2VSZXNwb25zZRIyCgVncmFudBgBIAEoCzIjLnRhaWxvci5lbnRpdGxlbWVudC52MS5QYWNrYWdlR3JhbnQiQQoZUmV2b2tlUGFja2FnZUdyYW50UmVxdWVzdBIOCgZvcmdfaWQYASABKAkSFAoMcGFja2FnZV9uYW1lGAIgASgJIi0KGlJldm9rZVBhY2thZ2VHcmFudFJlc3BvbnNlEg8KB3JlbW92ZWQYASABKAgiKAoWR2V0RW50aXRsZW1lbnRzUmVxdWVzdBIOCgZvcmdfaWQYASABKAkixQEKF0dldEVudGl0bGVtZW50c1Jlc3BvbnNlEjkKDG9yZ2FuaXphdGlvbhgBIAEoCzIjLnRhaWxvci5lbnRpdGxlbWVudC52MS5Pcmdhbml6YXRpb24SMgoJcHVyY2hhc2VzGAIgAygLMh8udGFpbG9yLmVudGl0bGVtZW50LnYxLlB1cmNoYXNlEjsKDnBhY2thZ2VfZ3JhbnRzGAMgAygLMiMudGFpbG9yLmVudGl0bGVtZW50LnYxLlBhY2thZ2VHcmFudCKmAQoISWRlbnRpdHkSCgoCaWQYASABKAkSDgoGb3JnX2lkGAIgASgJEgwKBG5hbWUYAyABKAkSKQoEcm9sZRgEIAEoDjIbLnRhaWxvci5lbnRpdGxlbWVudC52MS5Sb2xlEhUKDWFkbWluaXN0cmF0b3IYBSABKAgSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiYAoVQ3JlYXRlSWRlbnRpdHlSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRIMCgRuYW1lGAIgASgJEikKBHJvbGUYAyABKA4yGy50YWlsb3IuZW50aXRsZW1lbnQudjEuUm9sZSJLChZDcmVhdGVJZGVudGl0eVJlc3BvbnNlEjEKCGlkZW50aXR5GAEgASgLMh8udGFpbG9yLmVudGl0bGVtZW50LnYxLklkZW50aXR5IicKFUxpc3RJZGVudGl0aWVzUmVxdWVzdBIOCgZvcmdfaWQYASABKAkiTQoWTGlzdElkZW50aXRpZXNSZXNwb25zZRIzCgppZGVudGl0aWVzGAEgAygLMh8udGFpbG9yLmVudGl0bGVtZW50LnYxLklkZW50aXR5IlgKFlNldElkZW50aXR5Um9sZVJlcXVlc3QSEwoLaWRlbnRpdHlfaWQYASABKAkSKQoEcm9sZRgCIAEoDjIbLnRhaWxvci5lbnRpdGxlbWVudC52MS5Sb2xlIkwKF1NldElkZW50aXR5Um9sZVJlc3BvbnNlEjEKCGlkZW50aXR5GAEgASgLMh8udGFpbG9yLmVudGl0bGVtZW50LnYxLklkZW50aXR5IiwKFURlbGV0ZUlkZW50aXR5UmVxdWVzdBITCgtpZGVudGl0eV9pZBgBIAEoCSIpChZEZWxldGVJZGVudGl0eVJlc3BvbnNlEg8KB2RlbGV0ZWQYASABKAgigAIKBkFwaUtleRIKCgJpZBgBIAEoCRITCgtpZGVudGl0eV9pZBgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIuCgpjcmVhdGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpyZXZva2VkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxsYXN0X3VzZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIlEKE0NyZWF0ZUFwaUtleVJlcXVlc3QSEwoLaWRlbnRpdHlfaWQYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSEAoIdHRsX2RheXMYAyABKA0iVgoUQ3JlYXRlQXBpS2V5UmVzcG9uc2USLgoHYXBpX2tleRgBIAEoCzIdLnRhaWxvci5lbnRpdGxlbWVudC52MS5BcGlLZXkSDgoGc2VjcmV0GAIgASgJIikKEkxpc3RBcGlLZXlzUmVxdWVzdBITCgtpZGVudGl0eV9pZBgBIAEoCSJGChNMaXN0QXBpS2V5c1Jlc3BvbnNlEi8KCGFwaV9rZXlzGAEgAygLMh0udGFpbG9yLmVudGl0bGVtZW50LnYxLkFwaUtleSIpChNSZXZva2VBcGlLZXlSZXF1ZXN0EhIKCmFwaV9rZXlfaWQYASABKAkiRgoUUmV2b2tlQXBpS2V5UmVzcG9uc2USLgoHYXBpX2tleRgBIAEoCzIdLnRhaWxvci5lbnRpdGxlbWVudC52MS5BcGlLZXkibAoRSXNzdWVUb2tlblJlcXVlc3QSDwoHYXBpX2tleRgBIAEoCRIxCghhdWRpZW5jZRgCIAEoDjIfLnRhaWxvci5lbnRpdGxlbWVudC52MS5BdWRpZW5jZRITCgt0dGxfc2Vjb25kcxgDIAEoDSKHAQoSSXNzdWVUb2tlblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEi4KCmV4cGlyZXNfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKBmNsYWltcxgDIAEoCzIiLnRhaWxvci5lbnRpdGxlbWVudC52MS5Ub2tlbkNsYWltcyLMAgoLVG9rZW5DbGFpbXMSDwoHc3ViamVjdBgBIAEoCRIUCgxzdWJqZWN0X25hbWUYAiABKAkSMQoIYXVkaWVuY2UYAyABKA4yHy50YWlsb3IuZW50aXRsZW1lbnQudjEuQXVkaWVuY2USDgoGb3JnX2lkGAQgASgJEhAKCG9yZ19uYW1lGAUgASgJEikKBHJvbGUYBiABKA4yGy50YWlsb3IuZW50aXRsZW1lbnQudjEuUm9sZRIVCg1hZG1pbmlzdHJhdG9yGAcgASgIEi0KCWlzc3VlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKZXhwaXJlc19hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIdG9rZW5faWQYCiABKAkSDgoGa2V5X2lkGAsgASgJIlYKElZlcmlmeVRva2VuUmVxdWVzdBINCgV0b2tlbhgBIAEoCRIxCghhdWRpZW5jZRgCIAEoDjIfLnRhaWxvci5lbnRpdGxlbWVudC52MS5BdWRpZW5jZSJJChNWZXJpZnlUb2tlblJlc3BvbnNlEjIKBmNsYWltcxgBIAEoCzIiLnRhaWxvci5lbnRpdGxlbWVudC52MS5Ub2tlbkNsYWltcyIVChNHZXRUb2tlbktleXNSZXF1ZXN0IqEBCghUb2tlbktleRIKCgJpZBgBIAEoCRIRCglhbGdvcml0aG0YAiABKAkSFgoOcHVibGljX2tleV9wZW0YAyABKAkSLgoKY3JlYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKcmV0aXJlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiRQoUR2V0VG9rZW5LZXlzUmVzcG9uc2USLQoEa2V5cxgBIAMoCzIfLnRhaWxvci5lbnRpdGxlbWVudC52MS5Ub2tlbktleSIZChdSb3RhdGVTaWduaW5nS2V5UmVxdWVzdCJIChhSb3RhdGVTaWduaW5nS2V5UmVzcG9uc2USLAoDa2V5GAEgASgLMh8udGFpbG9yLmVudGl0bGVtZW50LnYxLlRva2VuS2V5Kk4KBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg8KC1JPTEVfVklFV0VSEAESDwoLUk9MRV9FRElUT1IQAhIOCgpST0xFX09XTkVSEAMqXwoIQXVkaWVuY2USGAoUQVVESUVOQ0VfVU5TUEVDSUZJRUQQABIQCgxBVURJRU5DRV9BUEkQARIVChFBVURJRU5DRV9SRUdJU1RSWRACEhAKDEFVRElFTkNFX0FQSxADMvkSChJFbnRpdGxlbWVudFNlcnZpY2UScgoOR2V0U2VydmljZUluZm8SLC50YWlsb3IuZW50aXRsZW1lbnQudjEuR2V0U2VydmljZUluZm9SZXF1ZXN0Gi0udGFpbG9yLmVudGl0bGVtZW50LnYxLkdldFNlcnZpY2VJbmZvUmVzcG9uc2UiA5ACARJ5ChJDcmVhdGVPcmdhbml6YXRpb24SMC50YWlsb3IuZW50aXRsZW1lbnQudjEuQ3JlYXRlT3JnYW5pemF0aW9uUmVxdWVzdBoxLnRhaWxvci5lbnRpdGxlbWVudC52MS5DcmVhdGVPcmdhbml6YXRpb25SZXNwb25zZRJ1Cg9HZXRPcmdhbml6YXRpb24SLS50YWlsb3IuZW50aXRsZW1lbnQudjEuR2V0T3JnYW5pemF0aW9uUmVxdWVzdBouLnRhaWxvci5lbnRpdGxlbWVudC52MS5HZXRPcmdhbml6YXRpb25SZXNwb25zZSIDkAIBEnsKEUxpc3RPcmdhbml6YXRpb25zEi8udGFpbG9yLmVudGl0bGVtZW50LnYxLkxpc3RPcmdhbml6YXRpb25zUmVxdWVzdBowLnRhaWxvci5lbnRpdGxlbWVudC52MS5MaXN0T3JnYW5pemF0aW9uc1Jlc3BvbnNlIgOQAgESewoRU2V0Q3VzdG9tQXNzZW1ibHkSLy50YWlsb3IuZW50aXRsZW1lbnQudjEuU2V0Q3VzdG9tQXNzZW1ibHlSZXF1ZXN0GjAudGFpbG9yLmVudGl0bGVtZW50LnYxLlNldEN1c3RvbUFzc2VtYmx5UmVzcG9uc2UiA5ACAhJpCgtBZGRQdXJjaGFzZRIpLnRhaWxvci5lbnRpdGxlbWVudC52MS5BZGRQdXJjaGFzZVJlcXVlc3QaKi50YWlsb3IuZW50aXRsZW1lbnQudjEuQWRkUHVyY2hhc2VSZXNwb25zZSIDkAICEnIKDlJlbW92ZVB1cmNoYXNlEiwudGFpbG9yLmVudGl0bGVtZW50LnYxLlJlbW92ZVB1cmNoYXNlUmVxdWVzdBotLnRhaWxvci5lbnRpdGxlbWVudC52MS5SZW1vdmVQdXJjaGFzZVJlc3BvbnNlIgOQAgISbAoMR3JhbnRQYWNrYWdlEioudGFpbG9yLmVudGl0bGVtZW50LnYxLkdyYW50UGFja2FnZVJlcXVlc3QaKy50YWlsb3IuZW50aXRsZW1lbnQudjEuR3JhbnRQYWNrYWdlUmVzcG9uc2UiA5ACAhJ+ChJSZXZva2VQYWNrYWdlR3JhbnQSMC50YWlsb3IuZW50aXRsZW1lbnQudjEuUmV2b2tlUGFja2FnZUdyYW50UmVxdWVzdBoxLnRhaWxvci5lbnRpdGxlbWVudC52MS5SZXZva2VQYWNrYWdlR3JhbnRSZXNwb25zZSIDkAICEnUKD0dldEVudGl0bGVtZW50cxItLnRhaWxvci5lbnRpdGxlbWVudC52MS5HZXRFbnRpdGxlbWVudHNSZXF1ZXN0Gi4udGFpbG9yLmVudGl0bGVtZW50LnYxLkdldEVudGl0bGVtZW50c1Jlc3BvbnNlIgOQAgESbQoOQ3JlYXRlSWRlbnRpdHkSLC50YWlsb3IuZW50aXRsZW1lbnQudjEuQ3JlYXRlSWRlbnRpdHlSZXF1ZXN0Gi0udGFpbG9yLmVudGl0bGVtZW50LnYxLkNyZWF0ZUlkZW50aXR5UmVzcG9uc2UScgoOTGlzdElkZW50aXRpZXMSLC50YWlsb3IuZW50aXRsZW1lbnQudjEuTGlzdElkZW50aXRpZXNSZXF1ZXN0Gi0udGFpbG9yLmVudGl0bGVtZW50LnYxLkxpc3RJZGVudGl0aWVzUmVzcG9uc2UiA5ACARJ1Cg9TZXRJZGVudGl0eVJvbGUSLS50YWlsb3IuZW50aXRsZW1lbnQudjEuU2V0SWRlbnRpdHlSb2xlUmVxdWVzdBouLnRhaWxvci5lbnRpdGxlbWVudC52MS5TZXRJZGVudGl0eVJvbGVSZXNwb25zZSIDkAICEnIKDkRlbGV0ZUlkZW50aXR5EiwudGFpbG9yLmVudGl0bGVtZW50LnYxLkRlbGV0ZUlkZW50aXR5UmVxdWVzdBotLnRhaWxvci5lbnRpdGxlbWVudC52MS5EZWxldGVJZGVudGl0eVJlc3BvbnNlIgOQAgISZwoMQ3JlYXRlQXBpS2V5EioudGFpbG9yLmVudGl0bGVtZW50LnYxLkNyZWF0ZUFwaUtleVJlcXVlc3QaKy50YWlsb3IuZW50aXRsZW1lbnQudjEuQ3JlYXRlQXBpS2V5UmVzcG9uc2USaQoLTGlzdEFwaUtleXMSKS50YWlsb3IuZW50aXRsZW1lbnQudjEuTGlzdEFwaUtleXNSZXF1ZXN0GioudGFpbG9yLmVudGl0bGVtZW50LnYxLkxpc3RBcGlLZXlzUmVzcG9uc2UiA5ACARJsCgxSZXZva2VBcGlLZXkSKi50YWlsb3IuZW50aXRsZW1lbnQudjEuUmV2b2tlQXBpS2V5UmVxdWVzdBorLnRhaWxvci5lbnRpdGxlbWVudC52MS5SZXZva2VBcGlLZXlSZXNwb25zZSIDkAICEmEKCklzc3VlVG9rZW4SKC50YWlsb3IuZW50aXRsZW1lbnQudjEuSXNzdWVUb2tlblJlcXVlc3QaKS50YWlsb3IuZW50aXRsZW1lbnQudjEuSXNzdWVUb2tlblJlc3BvbnNlEmkKC1ZlcmlmeVRva2VuEikudGFpbG9yLmVudGl0bGVtZW50LnYxLlZlcmlmeVRva2VuUmVxdWVzdBoqLnRhaWxvci5lbnRpdGxlbWVudC52MS5WZXJpZnlUb2tlblJlc3BvbnNlIgOQAgESbAoMR2V0VG9rZW5LZXlzEioudGFpbG9yLmVudGl0bGVtZW50LnYxLkdldFRva2VuS2V5c1JlcXVlc3QaKy50YWlsb3IuZW50aXRsZW1lbnQudjEuR2V0VG9rZW5LZXlzUmVzcG9uc2UiA5ACARJzChBSb3RhdGVTaWduaW5nS2V5Ei4udGFpbG9yLmVudGl0bGVtZW50LnYxLlJvdGF0ZVNpZ25pbmdLZXlSZXF1ZXN0Gi8udGFpbG9yLmVudGl0bGVtZW50LnYxLlJvdGF0ZVNpZ25pbmdLZXlSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_tailor_common_v1_types]);
+  fileDesc("Cid0YWlsb3IvZW50aXRsZW1lbnQvdjEvZW50aXRsZW1lbnQucHJvdG8SFXRhaWxvci5lbnRpdGxlbWVudC52MSIXChVHZXRTZXJ2aWNlSW5mb1JlcXVlc3QiRQoWR2V0U2VydmljZUluZm9SZXNwb25zZRIrCgRpbmZvGAEgASgLMh0udGFpbG9yLmNvbW1vbi52MS5TZXJ2aWNlSW5mbyLIAQoMT3JnYW5pemF0aW9uEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEi4KCmNyZWF0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEh8KF2N1c3RvbV9hc3NlbWJseV9lbmFibGVkGAUgASgIEiIKGmN1c3RvbWl6YWJsZV9zb3VyY2VfaW1hZ2VzGAYgAygJEhMKC3VuaXF1ZV90YWdzGAcgASgIIj8KGUNyZWF0ZU9yZ2FuaXphdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkiVwoaQ3JlYXRlT3JnYW5pemF0aW9uUmVzcG9uc2USOQoMb3JnYW5pemF0aW9uGAEgASgLMiMudGFpbG9yLmVudGl0bGVtZW50LnYxLk9yZ2FuaXphdGlvbiIyChZHZXRPcmdhbml6YXRpb25SZXF1ZXN0EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkiVAoXR2V0T3JnYW5pemF0aW9uUmVzcG9uc2USOQoMb3JnYW5pemF0aW9uGAEgASgLMiMudGFpbG9yLmVudGl0bGVtZW50LnYxLk9yZ2FuaXphdGlvbiJHChhMaXN0T3JnYW5pemF0aW9uc1JlcXVlc3QSKwoEcGFnZRgBIAEoCzIdLnRhaWxvci5jb21tb24udjEuUGFnZVJlcXVlc3QihQEKGUxpc3RPcmdhbml6YXRpb25zUmVzcG9uc2USOgoNb3JnYW5pemF0aW9ucxgBIAMoCzIjLnRhaWxvci5lbnRpdGxlbWVudC52MS5Pcmdhbml6YXRpb24SLAoEcGFnZRgCIAEoCzIeLnRhaWxvci5jb21tb24udjEuUGFnZVJlc3BvbnNlIl8KGFNldEN1c3RvbUFzc2VtYmx5UmVxdWVzdBIOCgZvcmdfaWQYASABKAkSDwoHZW5hYmxlZBgCIAEoCBIiChpjdXN0b21pemFibGVfc291cmNlX2ltYWdlcxgDIAMoCSJWChlTZXRDdXN0b21Bc3NlbWJseVJlc3BvbnNlEjkKDG9yZ2FuaXphdGlvbhgBIAEoCzIjLnRhaWxvci5lbnRpdGxlbWVudC52MS5Pcmdhbml6YXRpb24iRQoeU2V0T3JnYW5pemF0aW9uU2V0dGluZ3NSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRITCgt1bmlxdWVfdGFncxgCIAEoCCJcCh9TZXRPcmdhbml6YXRpb25TZXR0aW5nc1Jlc3BvbnNlEjkKDG9yZ2FuaXphdGlvbhgBIAEoCzIjLnRhaWxvci5lbnRpdGxlbWVudC52MS5Pcmdhbml6YXRpb24iUgoIUHVyY2hhc2USFAoMc291cmNlX2ltYWdlGAEgASgJEjAKDHB1cmNoYXNlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiZAoMUGFja2FnZUdyYW50EhQKDHBhY2thZ2VfbmFtZRgBIAEoCRIOCgZyZWFzb24YAiABKAkSLgoKZ3JhbnRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOgoSQWRkUHVyY2hhc2VSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRIUCgxzb3VyY2VfaW1hZ2UYAiABKAkiSAoTQWRkUHVyY2hhc2VSZXNwb25zZRIxCghwdXJjaGFzZRgBIAEoCzIfLnRhaWxvci5lbnRpdGxlbWVudC52MS5QdXJjaGFzZSI9ChVSZW1vdmVQdXJjaGFzZVJlcXVlc3QSDgoGb3JnX2lkGAEgASgJEhQKDHNvdXJjZV9pbWFnZRgCIAEoCSIpChZSZW1vdmVQdXJjaGFzZVJlc3BvbnNlEg8KB3JlbW92ZWQYASABKAgiSwoTR3JhbnRQYWNrYWdlUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSFAoMcGFja2FnZV9uYW1lGAIgASgJEg4KBnJlYXNvbhgDIAEoCSJKChRHcmFudFBhY2thZ2VSZXNwb25zZRIyCgVncmFudBgBIAEoCzIjLnRhaWxvci5lbnRpdGxlbWVudC52MS5QYWNrYWdlR3JhbnQiQQoZUmV2b2tlUGFja2FnZUdyYW50UmVxdWVzdBIOCgZvcmdfaWQYASABKAkSFAoMcGFja2FnZV9uYW1lGAIgASgJIi0KGlJldm9rZVBhY2thZ2VHcmFudFJlc3BvbnNlEg8KB3JlbW92ZWQYASABKAgiKAoWR2V0RW50aXRsZW1lbnRzUmVxdWVzdBIOCgZvcmdfaWQYASABKAkixQEKF0dldEVudGl0bGVtZW50c1Jlc3BvbnNlEjkKDG9yZ2FuaXphdGlvbhgBIAEoCzIjLnRhaWxvci5lbnRpdGxlbWVudC52MS5Pcmdhbml6YXRpb24SMgoJcHVyY2hhc2VzGAIgAygLMh8udGFpbG9yLmVudGl0bGVtZW50LnYxLlB1cmNoYXNlEjsKDnBhY2thZ2VfZ3JhbnRzGAMgAygLMiMudGFpbG9yLmVudGl0bGVtZW50LnYxLlBhY2thZ2VHcmFudCKmAQoISWRlbnRpdHkSCgoCaWQYASABKAkSDgoGb3JnX2lkGAIgASgJEgwKBG5hbWUYAyABKAkSKQoEcm9sZRgEIAEoDjIbLnRhaWxvci5lbnRpdGxlbWVudC52MS5Sb2xlEhUKDWFkbWluaXN0cmF0b3IYBSABKAgSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiYAoVQ3JlYXRlSWRlbnRpdHlSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRIMCgRuYW1lGAIgASgJEikKBHJvbGUYAyABKA4yGy50YWlsb3IuZW50aXRsZW1lbnQudjEuUm9sZSJLChZDcmVhdGVJZGVudGl0eVJlc3BvbnNlEjEKCGlkZW50aXR5GAEgASgLMh8udGFpbG9yLmVudGl0bGVtZW50LnYxLklkZW50aXR5IicKFUxpc3RJZGVudGl0aWVzUmVxdWVzdBIOCgZvcmdfaWQYASABKAkiTQoWTGlzdElkZW50aXRpZXNSZXNwb25zZRIzCgppZGVudGl0aWVzGAEgAygLMh8udGFpbG9yLmVudGl0bGVtZW50LnYxLklkZW50aXR5IlgKFlNldElkZW50aXR5Um9sZVJlcXVlc3QSEwoLaWRlbnRpdHlfaWQYASABKAkSKQoEcm9sZRgCIAEoDjIbLnRhaWxvci5lbnRpdGxlbWVudC52MS5Sb2xlIkwKF1NldElkZW50aXR5Um9sZVJlc3BvbnNlEjEKCGlkZW50aXR5GAEgASgLMh8udGFpbG9yLmVudGl0bGVtZW50LnYxLklkZW50aXR5IiwKFURlbGV0ZUlkZW50aXR5UmVxdWVzdBITCgtpZGVudGl0eV9pZBgBIAEoCSIpChZEZWxldGVJZGVudGl0eVJlc3BvbnNlEg8KB2RlbGV0ZWQYASABKAgigAIKBkFwaUtleRIKCgJpZBgBIAEoCRITCgtpZGVudGl0eV9pZBgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIuCgpjcmVhdGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpyZXZva2VkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxsYXN0X3VzZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIlEKE0NyZWF0ZUFwaUtleVJlcXVlc3QSEwoLaWRlbnRpdHlfaWQYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSEAoIdHRsX2RheXMYAyABKA0iVgoUQ3JlYXRlQXBpS2V5UmVzcG9uc2USLgoHYXBpX2tleRgBIAEoCzIdLnRhaWxvci5lbnRpdGxlbWVudC52MS5BcGlLZXkSDgoGc2VjcmV0GAIgASgJIikKEkxpc3RBcGlLZXlzUmVxdWVzdBITCgtpZGVudGl0eV9pZBgBIAEoCSJGChNMaXN0QXBpS2V5c1Jlc3BvbnNlEi8KCGFwaV9rZXlzGAEgAygLMh0udGFpbG9yLmVudGl0bGVtZW50LnYxLkFwaUtleSIpChNSZXZva2VBcGlLZXlSZXF1ZXN0EhIKCmFwaV9rZXlfaWQYASABKAkiRgoUUmV2b2tlQXBpS2V5UmVzcG9uc2USLgoHYXBpX2tleRgBIAEoCzIdLnRhaWxvci5lbnRpdGxlbWVudC52MS5BcGlLZXkibAoRSXNzdWVUb2tlblJlcXVlc3QSDwoHYXBpX2tleRgBIAEoCRIxCghhdWRpZW5jZRgCIAEoDjIfLnRhaWxvci5lbnRpdGxlbWVudC52MS5BdWRpZW5jZRITCgt0dGxfc2Vjb25kcxgDIAEoDSKHAQoSSXNzdWVUb2tlblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEi4KCmV4cGlyZXNfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKBmNsYWltcxgDIAEoCzIiLnRhaWxvci5lbnRpdGxlbWVudC52MS5Ub2tlbkNsYWltcyLMAgoLVG9rZW5DbGFpbXMSDwoHc3ViamVjdBgBIAEoCRIUCgxzdWJqZWN0X25hbWUYAiABKAkSMQoIYXVkaWVuY2UYAyABKA4yHy50YWlsb3IuZW50aXRsZW1lbnQudjEuQXVkaWVuY2USDgoGb3JnX2lkGAQgASgJEhAKCG9yZ19uYW1lGAUgASgJEikKBHJvbGUYBiABKA4yGy50YWlsb3IuZW50aXRsZW1lbnQudjEuUm9sZRIVCg1hZG1pbmlzdHJhdG9yGAcgASgIEi0KCWlzc3VlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKZXhwaXJlc19hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIdG9rZW5faWQYCiABKAkSDgoGa2V5X2lkGAsgASgJIlYKElZlcmlmeVRva2VuUmVxdWVzdBINCgV0b2tlbhgBIAEoCRIxCghhdWRpZW5jZRgCIAEoDjIfLnRhaWxvci5lbnRpdGxlbWVudC52MS5BdWRpZW5jZSJJChNWZXJpZnlUb2tlblJlc3BvbnNlEjIKBmNsYWltcxgBIAEoCzIiLnRhaWxvci5lbnRpdGxlbWVudC52MS5Ub2tlbkNsYWltcyIVChNHZXRUb2tlbktleXNSZXF1ZXN0IqEBCghUb2tlbktleRIKCgJpZBgBIAEoCRIRCglhbGdvcml0aG0YAiABKAkSFgoOcHVibGljX2tleV9wZW0YAyABKAkSLgoKY3JlYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKcmV0aXJlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiRQoUR2V0VG9rZW5LZXlzUmVzcG9uc2USLQoEa2V5cxgBIAMoCzIfLnRhaWxvci5lbnRpdGxlbWVudC52MS5Ub2tlbktleSIZChdSb3RhdGVTaWduaW5nS2V5UmVxdWVzdCJIChhSb3RhdGVTaWduaW5nS2V5UmVzcG9uc2USLAoDa2V5GAEgASgLMh8udGFpbG9yLmVudGl0bGVtZW50LnYxLlRva2VuS2V5Kk4KBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg8KC1JPTEVfVklFV0VSEAESDwoLUk9MRV9FRElUT1IQAhIOCgpST0xFX09XTkVSEAMqXwoIQXVkaWVuY2USGAoUQVVESUVOQ0VfVU5TUEVDSUZJRUQQABIQCgxBVURJRU5DRV9BUEkQARIVChFBVURJRU5DRV9SRUdJU1RSWRACEhAKDEFVRElFTkNFX0FQSxADMokUChJFbnRpdGxlbWVudFNlcnZpY2UScgoOR2V0U2VydmljZUluZm8SLC50YWlsb3IuZW50aXRsZW1lbnQudjEuR2V0U2VydmljZUluZm9SZXF1ZXN0Gi0udGFpbG9yLmVudGl0bGVtZW50LnYxLkdldFNlcnZpY2VJbmZvUmVzcG9uc2UiA5ACARJ5ChJDcmVhdGVPcmdhbml6YXRpb24SMC50YWlsb3IuZW50aXRsZW1lbnQudjEuQ3JlYXRlT3JnYW5pemF0aW9uUmVxdWVzdBoxLnRhaWxvci5lbnRpdGxlbWVudC52MS5DcmVhdGVPcmdhbml6YXRpb25SZXNwb25zZRJ1Cg9HZXRPcmdhbml6YXRpb24SLS50YWlsb3IuZW50aXRsZW1lbnQudjEuR2V0T3JnYW5pemF0aW9uUmVxdWVzdBouLnRhaWxvci5lbnRpdGxlbWVudC52MS5HZXRPcmdhbml6YXRpb25SZXNwb25zZSIDkAIBEnsKEUxpc3RPcmdhbml6YXRpb25zEi8udGFpbG9yLmVudGl0bGVtZW50LnYxLkxpc3RPcmdhbml6YXRpb25zUmVxdWVzdBowLnRhaWxvci5lbnRpdGxlbWVudC52MS5MaXN0T3JnYW5pemF0aW9uc1Jlc3BvbnNlIgOQAgESewoRU2V0Q3VzdG9tQXNzZW1ibHkSLy50YWlsb3IuZW50aXRsZW1lbnQudjEuU2V0Q3VzdG9tQXNzZW1ibHlSZXF1ZXN0GjAudGFpbG9yLmVudGl0bGVtZW50LnYxLlNldEN1c3RvbUFzc2VtYmx5UmVzcG9uc2UiA5ACAhKNAQoXU2V0T3JnYW5pemF0aW9uU2V0dGluZ3MSNS50YWlsb3IuZW50aXRsZW1lbnQudjEuU2V0T3JnYW5pemF0aW9uU2V0dGluZ3NSZXF1ZXN0GjYudGFpbG9yLmVudGl0bGVtZW50LnYxLlNldE9yZ2FuaXphdGlvblNldHRpbmdzUmVzcG9uc2UiA5ACAhJpCgtBZGRQdXJjaGFzZRIpLnRhaWxvci5lbnRpdGxlbWVudC52MS5BZGRQdXJjaGFzZVJlcXVlc3QaKi50YWlsb3IuZW50aXRsZW1lbnQudjEuQWRkUHVyY2hhc2VSZXNwb25zZSIDkAICEnIKDlJlbW92ZVB1cmNoYXNlEiwudGFpbG9yLmVudGl0bGVtZW50LnYxLlJlbW92ZVB1cmNoYXNlUmVxdWVzdBotLnRhaWxvci5lbnRpdGxlbWVudC52MS5SZW1vdmVQdXJjaGFzZVJlc3BvbnNlIgOQAgISbAoMR3JhbnRQYWNrYWdlEioudGFpbG9yLmVudGl0bGVtZW50LnYxLkdyYW50UGFja2FnZVJlcXVlc3QaKy50YWlsb3IuZW50aXRsZW1lbnQudjEuR3JhbnRQYWNrYWdlUmVzcG9uc2UiA5ACAhJ+ChJSZXZva2VQYWNrYWdlR3JhbnQSMC50YWlsb3IuZW50aXRsZW1lbnQudjEuUmV2b2tlUGFja2FnZUdyYW50UmVxdWVzdBoxLnRhaWxvci5lbnRpdGxlbWVudC52MS5SZXZva2VQYWNrYWdlR3JhbnRSZXNwb25zZSIDkAICEnUKD0dldEVudGl0bGVtZW50cxItLnRhaWxvci5lbnRpdGxlbWVudC52MS5HZXRFbnRpdGxlbWVudHNSZXF1ZXN0Gi4udGFpbG9yLmVudGl0bGVtZW50LnYxLkdldEVudGl0bGVtZW50c1Jlc3BvbnNlIgOQAgESbQoOQ3JlYXRlSWRlbnRpdHkSLC50YWlsb3IuZW50aXRsZW1lbnQudjEuQ3JlYXRlSWRlbnRpdHlSZXF1ZXN0Gi0udGFpbG9yLmVudGl0bGVtZW50LnYxLkNyZWF0ZUlkZW50aXR5UmVzcG9uc2UScgoOTGlzdElkZW50aXRpZXMSLC50YWlsb3IuZW50aXRsZW1lbnQudjEuTGlzdElkZW50aXRpZXNSZXF1ZXN0Gi0udGFpbG9yLmVudGl0bGVtZW50LnYxLkxpc3RJZGVudGl0aWVzUmVzcG9uc2UiA5ACARJ1Cg9TZXRJZGVudGl0eVJvbGUSLS50YWlsb3IuZW50aXRsZW1lbnQudjEuU2V0SWRlbnRpdHlSb2xlUmVxdWVzdBouLnRhaWxvci5lbnRpdGxlbWVudC52MS5TZXRJZGVudGl0eVJvbGVSZXNwb25zZSIDkAICEnIKDkRlbGV0ZUlkZW50aXR5EiwudGFpbG9yLmVudGl0bGVtZW50LnYxLkRlbGV0ZUlkZW50aXR5UmVxdWVzdBotLnRhaWxvci5lbnRpdGxlbWVudC52MS5EZWxldGVJZGVudGl0eVJlc3BvbnNlIgOQAgISZwoMQ3JlYXRlQXBpS2V5EioudGFpbG9yLmVudGl0bGVtZW50LnYxLkNyZWF0ZUFwaUtleVJlcXVlc3QaKy50YWlsb3IuZW50aXRsZW1lbnQudjEuQ3JlYXRlQXBpS2V5UmVzcG9uc2USaQoLTGlzdEFwaUtleXMSKS50YWlsb3IuZW50aXRsZW1lbnQudjEuTGlzdEFwaUtleXNSZXF1ZXN0GioudGFpbG9yLmVudGl0bGVtZW50LnYxLkxpc3RBcGlLZXlzUmVzcG9uc2UiA5ACARJsCgxSZXZva2VBcGlLZXkSKi50YWlsb3IuZW50aXRsZW1lbnQudjEuUmV2b2tlQXBpS2V5UmVxdWVzdBorLnRhaWxvci5lbnRpdGxlbWVudC52MS5SZXZva2VBcGlLZXlSZXNwb25zZSIDkAICEmEKCklzc3VlVG9rZW4SKC50YWlsb3IuZW50aXRsZW1lbnQudjEuSXNzdWVUb2tlblJlcXVlc3QaKS50YWlsb3IuZW50aXRsZW1lbnQudjEuSXNzdWVUb2tlblJlc3BvbnNlEmkKC1ZlcmlmeVRva2VuEikudGFpbG9yLmVudGl0bGVtZW50LnYxLlZlcmlmeVRva2VuUmVxdWVzdBoqLnRhaWxvci5lbnRpdGxlbWVudC52MS5WZXJpZnlUb2tlblJlc3BvbnNlIgOQAgESbAoMR2V0VG9rZW5LZXlzEioudGFpbG9yLmVudGl0bGVtZW50LnYxLkdldFRva2VuS2V5c1JlcXVlc3QaKy50YWlsb3IuZW50aXRsZW1lbnQudjEuR2V0VG9rZW5LZXlzUmVzcG9uc2UiA5ACARJzChBSb3RhdGVTaWduaW5nS2V5Ei4udGFpbG9yLmVudGl0bGVtZW50LnYxLlJvdGF0ZVNpZ25pbmdLZXlSZXF1ZXN0Gi8udGFpbG9yLmVudGl0bGVtZW50LnYxLlJvdGF0ZVNpZ25pbmdLZXlSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_tailor_common_v1_types]);
 
 /**
  * GetServiceInfoRequest has no fields yet.
@@ -96,6 +96,14 @@ export type Organization = Message<"tailor.entitlement.v1.Organization"> & {
    * @generated from field: repeated string customizable_source_images = 6;
    */
   customizableSourceImages: string[];
+
+  /**
+   * Whether builds also push a unique tag `<version>-<YYYYMMDDHHMMSS>` next
+   * to the moving version tags.
+   *
+   * @generated from field: bool unique_tags = 7;
+   */
+  uniqueTags: boolean;
 };
 
 /**
@@ -285,6 +293,51 @@ export const SetCustomAssemblyResponseSchema: GenMessage<SetCustomAssemblyRespon
   messageDesc(file_tailor_entitlement_v1_entitlement, 10);
 
 /**
+ * SetOrganizationSettingsRequest sets the settings an organization controls.
+ *
+ * @generated from message tailor.entitlement.v1.SetOrganizationSettingsRequest
+ */
+export type SetOrganizationSettingsRequest = Message<"tailor.entitlement.v1.SetOrganizationSettingsRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * Whether builds also push a unique `<version>-<YYYYMMDDHHMMSS>` tag.
+   *
+   * @generated from field: bool unique_tags = 2;
+   */
+  uniqueTags: boolean;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.SetOrganizationSettingsRequest.
+ * Use `create(SetOrganizationSettingsRequestSchema)` to create a new message.
+ */
+export const SetOrganizationSettingsRequestSchema: GenMessage<SetOrganizationSettingsRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 11);
+
+/**
+ * SetOrganizationSettingsResponse returns the updated organization.
+ *
+ * @generated from message tailor.entitlement.v1.SetOrganizationSettingsResponse
+ */
+export type SetOrganizationSettingsResponse = Message<"tailor.entitlement.v1.SetOrganizationSettingsResponse"> & {
+  /**
+   * @generated from field: tailor.entitlement.v1.Organization organization = 1;
+   */
+  organization?: Organization | undefined;
+};
+
+/**
+ * Describes the message tailor.entitlement.v1.SetOrganizationSettingsResponse.
+ * Use `create(SetOrganizationSettingsResponseSchema)` to create a new message.
+ */
+export const SetOrganizationSettingsResponseSchema: GenMessage<SetOrganizationSettingsResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_entitlement_v1_entitlement, 12);
+
+/**
  * Purchase is a source image an organization bought.
  *
  * @generated from message tailor.entitlement.v1.Purchase
@@ -306,7 +359,7 @@ export type Purchase = Message<"tailor.entitlement.v1.Purchase"> & {
  * Use `create(PurchaseSchema)` to create a new message.
  */
 export const PurchaseSchema: GenMessage<Purchase> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 11);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 13);
 
 /**
  * PackageGrant lets an organization use a package by name.
@@ -335,7 +388,7 @@ export type PackageGrant = Message<"tailor.entitlement.v1.PackageGrant"> & {
  * Use `create(PackageGrantSchema)` to create a new message.
  */
 export const PackageGrantSchema: GenMessage<PackageGrant> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 12);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 14);
 
 /**
  * AddPurchaseRequest records a purchase.
@@ -359,7 +412,7 @@ export type AddPurchaseRequest = Message<"tailor.entitlement.v1.AddPurchaseReque
  * Use `create(AddPurchaseRequestSchema)` to create a new message.
  */
 export const AddPurchaseRequestSchema: GenMessage<AddPurchaseRequest> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 13);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 15);
 
 /**
  * AddPurchaseResponse returns the stored purchase.
@@ -378,7 +431,7 @@ export type AddPurchaseResponse = Message<"tailor.entitlement.v1.AddPurchaseResp
  * Use `create(AddPurchaseResponseSchema)` to create a new message.
  */
 export const AddPurchaseResponseSchema: GenMessage<AddPurchaseResponse> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 14);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 16);
 
 /**
  * RemovePurchaseRequest ends a purchase.
@@ -402,7 +455,7 @@ export type RemovePurchaseRequest = Message<"tailor.entitlement.v1.RemovePurchas
  * Use `create(RemovePurchaseRequestSchema)` to create a new message.
  */
 export const RemovePurchaseRequestSchema: GenMessage<RemovePurchaseRequest> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 15);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 17);
 
 /**
  * RemovePurchaseResponse says whether a purchase was removed.
@@ -421,7 +474,7 @@ export type RemovePurchaseResponse = Message<"tailor.entitlement.v1.RemovePurcha
  * Use `create(RemovePurchaseResponseSchema)` to create a new message.
  */
 export const RemovePurchaseResponseSchema: GenMessage<RemovePurchaseResponse> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 16);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 18);
 
 /**
  * GrantPackageRequest grants one package name.
@@ -450,7 +503,7 @@ export type GrantPackageRequest = Message<"tailor.entitlement.v1.GrantPackageReq
  * Use `create(GrantPackageRequestSchema)` to create a new message.
  */
 export const GrantPackageRequestSchema: GenMessage<GrantPackageRequest> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 17);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 19);
 
 /**
  * GrantPackageResponse returns the stored grant.
@@ -469,7 +522,7 @@ export type GrantPackageResponse = Message<"tailor.entitlement.v1.GrantPackageRe
  * Use `create(GrantPackageResponseSchema)` to create a new message.
  */
 export const GrantPackageResponseSchema: GenMessage<GrantPackageResponse> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 18);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 20);
 
 /**
  * RevokePackageGrantRequest names the grant to remove.
@@ -493,7 +546,7 @@ export type RevokePackageGrantRequest = Message<"tailor.entitlement.v1.RevokePac
  * Use `create(RevokePackageGrantRequestSchema)` to create a new message.
  */
 export const RevokePackageGrantRequestSchema: GenMessage<RevokePackageGrantRequest> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 19);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 21);
 
 /**
  * RevokePackageGrantResponse says whether a grant was removed.
@@ -512,7 +565,7 @@ export type RevokePackageGrantResponse = Message<"tailor.entitlement.v1.RevokePa
  * Use `create(RevokePackageGrantResponseSchema)` to create a new message.
  */
 export const RevokePackageGrantResponseSchema: GenMessage<RevokePackageGrantResponse> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 20);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 22);
 
 /**
  * GetEntitlementsRequest names the organization.
@@ -531,7 +584,7 @@ export type GetEntitlementsRequest = Message<"tailor.entitlement.v1.GetEntitleme
  * Use `create(GetEntitlementsRequestSchema)` to create a new message.
  */
 export const GetEntitlementsRequestSchema: GenMessage<GetEntitlementsRequest> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 21);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 23);
 
 /**
  * GetEntitlementsResponse is everything an organization may use.
@@ -560,7 +613,7 @@ export type GetEntitlementsResponse = Message<"tailor.entitlement.v1.GetEntitlem
  * Use `create(GetEntitlementsResponseSchema)` to create a new message.
  */
 export const GetEntitlementsResponseSchema: GenMessage<GetEntitlementsResponse> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 22);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 24);
 
 /**
  * Identity is a person or robot acting for one organization, or a platform
@@ -609,7 +662,7 @@ export type Identity = Message<"tailor.entitlement.v1.Identity"> & {
  * Use `create(IdentitySchema)` to create a new message.
  */
 export const IdentitySchema: GenMessage<Identity> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 23);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 25);
 
 /**
  * CreateIdentityRequest adds an identity to an organization.
@@ -638,7 +691,7 @@ export type CreateIdentityRequest = Message<"tailor.entitlement.v1.CreateIdentit
  * Use `create(CreateIdentityRequestSchema)` to create a new message.
  */
 export const CreateIdentityRequestSchema: GenMessage<CreateIdentityRequest> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 24);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 26);
 
 /**
  * CreateIdentityResponse returns the stored identity.
@@ -657,7 +710,7 @@ export type CreateIdentityResponse = Message<"tailor.entitlement.v1.CreateIdenti
  * Use `create(CreateIdentityResponseSchema)` to create a new message.
  */
 export const CreateIdentityResponseSchema: GenMessage<CreateIdentityResponse> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 25);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 27);
 
 /**
  * ListIdentitiesRequest names the organization.
@@ -676,7 +729,7 @@ export type ListIdentitiesRequest = Message<"tailor.entitlement.v1.ListIdentitie
  * Use `create(ListIdentitiesRequestSchema)` to create a new message.
  */
 export const ListIdentitiesRequestSchema: GenMessage<ListIdentitiesRequest> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 26);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 28);
 
 /**
  * ListIdentitiesResponse lists the organization's identities by name.
@@ -695,7 +748,7 @@ export type ListIdentitiesResponse = Message<"tailor.entitlement.v1.ListIdentiti
  * Use `create(ListIdentitiesResponseSchema)` to create a new message.
  */
 export const ListIdentitiesResponseSchema: GenMessage<ListIdentitiesResponse> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 27);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 29);
 
 /**
  * SetIdentityRoleRequest changes a role.
@@ -719,7 +772,7 @@ export type SetIdentityRoleRequest = Message<"tailor.entitlement.v1.SetIdentityR
  * Use `create(SetIdentityRoleRequestSchema)` to create a new message.
  */
 export const SetIdentityRoleRequestSchema: GenMessage<SetIdentityRoleRequest> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 28);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 30);
 
 /**
  * SetIdentityRoleResponse returns the updated identity.
@@ -738,7 +791,7 @@ export type SetIdentityRoleResponse = Message<"tailor.entitlement.v1.SetIdentity
  * Use `create(SetIdentityRoleResponseSchema)` to create a new message.
  */
 export const SetIdentityRoleResponseSchema: GenMessage<SetIdentityRoleResponse> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 29);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 31);
 
 /**
  * DeleteIdentityRequest names the identity.
@@ -757,7 +810,7 @@ export type DeleteIdentityRequest = Message<"tailor.entitlement.v1.DeleteIdentit
  * Use `create(DeleteIdentityRequestSchema)` to create a new message.
  */
 export const DeleteIdentityRequestSchema: GenMessage<DeleteIdentityRequest> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 30);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 32);
 
 /**
  * DeleteIdentityResponse says whether an identity was removed.
@@ -776,7 +829,7 @@ export type DeleteIdentityResponse = Message<"tailor.entitlement.v1.DeleteIdenti
  * Use `create(DeleteIdentityResponseSchema)` to create a new message.
  */
 export const DeleteIdentityResponseSchema: GenMessage<DeleteIdentityResponse> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 31);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 33);
 
 /**
  * ApiKey describes an API key; its secret is never returned after creation.
@@ -833,7 +886,7 @@ export type ApiKey = Message<"tailor.entitlement.v1.ApiKey"> & {
  * Use `create(ApiKeySchema)` to create a new message.
  */
 export const ApiKeySchema: GenMessage<ApiKey> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 32);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 34);
 
 /**
  * CreateApiKeyRequest creates a key for an identity.
@@ -864,7 +917,7 @@ export type CreateApiKeyRequest = Message<"tailor.entitlement.v1.CreateApiKeyReq
  * Use `create(CreateApiKeyRequestSchema)` to create a new message.
  */
 export const CreateApiKeyRequestSchema: GenMessage<CreateApiKeyRequest> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 33);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 35);
 
 /**
  * CreateApiKeyResponse returns the key and, this once, its secret.
@@ -890,7 +943,7 @@ export type CreateApiKeyResponse = Message<"tailor.entitlement.v1.CreateApiKeyRe
  * Use `create(CreateApiKeyResponseSchema)` to create a new message.
  */
 export const CreateApiKeyResponseSchema: GenMessage<CreateApiKeyResponse> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 34);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 36);
 
 /**
  * ListApiKeysRequest names the identity.
@@ -909,7 +962,7 @@ export type ListApiKeysRequest = Message<"tailor.entitlement.v1.ListApiKeysReque
  * Use `create(ListApiKeysRequestSchema)` to create a new message.
  */
 export const ListApiKeysRequestSchema: GenMessage<ListApiKeysRequest> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 35);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 37);
 
 /**
  * ListApiKeysResponse lists the identity's keys, newest first.
@@ -928,7 +981,7 @@ export type ListApiKeysResponse = Message<"tailor.entitlement.v1.ListApiKeysResp
  * Use `create(ListApiKeysResponseSchema)` to create a new message.
  */
 export const ListApiKeysResponseSchema: GenMessage<ListApiKeysResponse> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 36);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 38);
 
 /**
  * RevokeApiKeyRequest names the key.
@@ -947,7 +1000,7 @@ export type RevokeApiKeyRequest = Message<"tailor.entitlement.v1.RevokeApiKeyReq
  * Use `create(RevokeApiKeyRequestSchema)` to create a new message.
  */
 export const RevokeApiKeyRequestSchema: GenMessage<RevokeApiKeyRequest> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 37);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 39);
 
 /**
  * RevokeApiKeyResponse returns the revoked key.
@@ -966,7 +1019,7 @@ export type RevokeApiKeyResponse = Message<"tailor.entitlement.v1.RevokeApiKeyRe
  * Use `create(RevokeApiKeyResponseSchema)` to create a new message.
  */
 export const RevokeApiKeyResponseSchema: GenMessage<RevokeApiKeyResponse> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 38);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 40);
 
 /**
  * IssueTokenRequest asks for a token.
@@ -1001,7 +1054,7 @@ export type IssueTokenRequest = Message<"tailor.entitlement.v1.IssueTokenRequest
  * Use `create(IssueTokenRequestSchema)` to create a new message.
  */
 export const IssueTokenRequestSchema: GenMessage<IssueTokenRequest> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 39);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 41);
 
 /**
  * IssueTokenResponse carries the token.
@@ -1032,7 +1085,7 @@ export type IssueTokenResponse = Message<"tailor.entitlement.v1.IssueTokenRespon
  * Use `create(IssueTokenResponseSchema)` to create a new message.
  */
 export const IssueTokenResponseSchema: GenMessage<IssueTokenResponse> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 40);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 42);
 
 /**
  * TokenClaims is what a token says about its bearer.
@@ -1111,7 +1164,7 @@ export type TokenClaims = Message<"tailor.entitlement.v1.TokenClaims"> & {
  * Use `create(TokenClaimsSchema)` to create a new message.
  */
 export const TokenClaimsSchema: GenMessage<TokenClaims> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 41);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 43);
 
 /**
  * VerifyTokenRequest carries the token and the audience it must have.
@@ -1135,7 +1188,7 @@ export type VerifyTokenRequest = Message<"tailor.entitlement.v1.VerifyTokenReque
  * Use `create(VerifyTokenRequestSchema)` to create a new message.
  */
 export const VerifyTokenRequestSchema: GenMessage<VerifyTokenRequest> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 42);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 44);
 
 /**
  * VerifyTokenResponse returns the verified claims.
@@ -1154,7 +1207,7 @@ export type VerifyTokenResponse = Message<"tailor.entitlement.v1.VerifyTokenResp
  * Use `create(VerifyTokenResponseSchema)` to create a new message.
  */
 export const VerifyTokenResponseSchema: GenMessage<VerifyTokenResponse> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 43);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 45);
 
 /**
  * GetTokenKeysRequest has no fields.
@@ -1169,7 +1222,7 @@ export type GetTokenKeysRequest = Message<"tailor.entitlement.v1.GetTokenKeysReq
  * Use `create(GetTokenKeysRequestSchema)` to create a new message.
  */
 export const GetTokenKeysRequestSchema: GenMessage<GetTokenKeysRequest> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 44);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 46);
 
 /**
  * TokenKey is a public key that verifies tokens.
@@ -1216,7 +1269,7 @@ export type TokenKey = Message<"tailor.entitlement.v1.TokenKey"> & {
  * Use `create(TokenKeySchema)` to create a new message.
  */
 export const TokenKeySchema: GenMessage<TokenKey> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 45);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 47);
 
 /**
  * GetTokenKeysResponse lists the verification keys, current first.
@@ -1235,7 +1288,7 @@ export type GetTokenKeysResponse = Message<"tailor.entitlement.v1.GetTokenKeysRe
  * Use `create(GetTokenKeysResponseSchema)` to create a new message.
  */
 export const GetTokenKeysResponseSchema: GenMessage<GetTokenKeysResponse> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 46);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 48);
 
 /**
  * RotateSigningKeyRequest has no fields.
@@ -1250,7 +1303,7 @@ export type RotateSigningKeyRequest = Message<"tailor.entitlement.v1.RotateSigni
  * Use `create(RotateSigningKeyRequestSchema)` to create a new message.
  */
 export const RotateSigningKeyRequestSchema: GenMessage<RotateSigningKeyRequest> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 47);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 49);
 
 /**
  * RotateSigningKeyResponse returns the new current key.
@@ -1269,7 +1322,7 @@ export type RotateSigningKeyResponse = Message<"tailor.entitlement.v1.RotateSign
  * Use `create(RotateSigningKeyResponseSchema)` to create a new message.
  */
 export const RotateSigningKeyResponseSchema: GenMessage<RotateSigningKeyResponse> = /*@__PURE__*/
-  messageDesc(file_tailor_entitlement_v1_entitlement, 48);
+  messageDesc(file_tailor_entitlement_v1_entitlement, 50);
 
 /**
  * Role is what an identity may do in its organization.
@@ -1419,6 +1472,18 @@ export const EntitlementService: GenService<{
     methodKind: "unary";
     input: typeof SetCustomAssemblyRequestSchema;
     output: typeof SetCustomAssemblyResponseSchema;
+  },
+  /**
+   * SetOrganizationSettings changes settings an organization controls
+   * itself, such as unique tags (owner of the organization or
+   * administrator).
+   *
+   * @generated from rpc tailor.entitlement.v1.EntitlementService.SetOrganizationSettings
+   */
+  setOrganizationSettings: {
+    methodKind: "unary";
+    input: typeof SetOrganizationSettingsRequestSchema;
+    output: typeof SetOrganizationSettingsResponseSchema;
   },
   /**
    * AddPurchase records that an organization bought a source image
