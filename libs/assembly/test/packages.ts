@@ -3,15 +3,12 @@
 import { createHash } from "node:crypto";
 import zlib from "node:zlib";
 import {
-  formatPkgInfo,
-  gzipDeterministic,
   type PackageFile,
   type PackageMetadata,
   readPackage,
   readTar,
   type TarEntry,
   writePackage,
-  writeTar,
 } from "@tailor/apk";
 import type { PackageSource } from "../src/index.js";
 
@@ -80,83 +77,8 @@ export async function buildPackage(
   return writePackage({ pkginfo, files, mtime: 1_700_000_000 });
 }
 
-/** A raw tar entry: any name, any type flag (for hostile packages). */
-export interface RawEntry {
-  name: string;
-  /** Tar type flag: "0" file, "1" hard link, "2" symlink, "3" char device, "5" directory, "6" FIFO. */
-  type: string;
-  content?: Uint8Array;
-  linkname?: string;
-  mode?: number;
-}
-
-/** A ustar archive of `entries` with end blocks, written byte by byte. */
-export function rawTar(entries: readonly RawEntry[]): Uint8Array {
-  const blocks: Uint8Array[] = [];
-  for (const entry of entries) {
-    const header = new Uint8Array(512);
-    const put = (value: string, offset: number, length: number) =>
-      header.set(Buffer.from(value, "utf8").subarray(0, length), offset);
-    const octal = (value: number, offset: number, length: number) =>
-      put(`${value.toString(8).padStart(length - 1, "0")}\0`, offset, length);
-    const content = entry.content ?? new Uint8Array(0);
-    put(entry.name, 0, 100);
-    octal(entry.mode ?? (entry.type === "5" ? 0o755 : 0o644), 100, 8);
-    octal(0, 108, 8);
-    octal(0, 116, 8);
-    octal(content.length, 124, 12);
-    octal(1_700_000_000, 136, 12);
-    put("        ", 148, 8);
-    put(entry.type, 156, 1);
-    put(entry.linkname ?? "", 157, 100);
-    put("ustar\0", 257, 6);
-    put("00", 263, 2);
-    put("root", 265, 32);
-    put("root", 297, 32);
-    let sum = 0;
-    for (const byte of header) sum += byte;
-    put(`${sum.toString(8).padStart(6, "0")}\0 `, 148, 8);
-    blocks.push(header);
-    if (content.length > 0) {
-      const padded = new Uint8Array(Math.ceil(content.length / 512) * 512);
-      padded.set(content);
-      blocks.push(padded);
-    }
-  }
-  blocks.push(new Uint8Array(1024));
-  return Buffer.concat(blocks);
-}
-
-/** An unsigned package whose data tar is `entries` as given (no checks on the writing side), with its checksum. */
-export function rawPackage(
-  name: string,
-  entries: readonly RawEntry[],
-): { bytes: Uint8Array; checksum: string } {
-  const data = gzipDeterministic(rawTar(entries), 6);
-  const pkginfo = formatPkgInfo({
-    pkgname: name,
-    pkgver: "1.0-r0",
-    arch: "x86_64",
-    size: 1,
-    builddate: 1_700_000_000,
-    license: "MIT",
-    depend: [],
-    provides: [],
-    replaces: [],
-    installIf: [],
-    triggers: [],
-    datahash: createHash("sha256").update(data).digest("hex"),
-    fields: [],
-  });
-  const control = gzipDeterministic(
-    writeTar([{ path: ".PKGINFO", type: "file", mode: 0o644, content: text(pkginfo) }], {
-      cut: true,
-    }),
-    6,
-  );
-  const checksum = `Q1${createHash("sha1").update(control).digest("base64")}`;
-  return { bytes: Buffer.concat([control, data]), checksum };
-}
+export type { RawTarEntry as RawEntry } from "@tailor/apk/testing";
+export { rawTestPackage as rawPackage } from "@tailor/apk/testing";
 
 /** The entries (with contents) of a gzip'd tar layer, checking it is one valid stream. */
 export async function layerEntries(

@@ -13,6 +13,12 @@ export {
   hashApiKeySecret,
   parseApiKey,
 } from "./api-key.js";
+export type {
+  IssuedTokenTimestamp,
+  TokenIssuingClient,
+  TokenKeysClient,
+} from "./entitlement-client.js";
+export { entitlementServiceCredentials, entitlementTokenKeys } from "./entitlement-client.js";
 export type { TokenErrorReason } from "./errors.js";
 export { TokenError } from "./errors.js";
 export type { Principal } from "./principal.js";

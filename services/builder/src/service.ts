@@ -1,13 +1,13 @@
 import { join } from "node:path";
-import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { LayerCache } from "@tailor/assembly";
 import { assembleImage, createMemoryLayerCache } from "@tailor/assembly";
 import type { TokenKeySource } from "@tailor/auth";
 import {
   authenticate,
   bearerToken,
-  createServiceCredentials,
   createTokenVerifier,
+  entitlementServiceCredentials,
+  entitlementTokenKeys,
 } from "@tailor/auth";
 import type { BlobStore } from "@tailor/blob";
 import { openBlobStore } from "@tailor/blob";
@@ -81,30 +81,16 @@ export function createBuilderService(options: BuilderServiceOptions = {}): Servi
       const catalog = context.clients.get("catalog", catalogV1.CatalogService);
       const entitlement = context.clients.get("entitlement", entitlementV1.EntitlementService);
       const resolver = context.clients.get("resolver", resolverV1.ResolverService);
-      const tokenKeys: TokenKeySource =
-        options.tokenKeys ??
-        (async () => {
-          const response = await entitlement.getTokenKeys({});
-          return response.keys.map((key) => ({ id: key.id, publicKeyPem: key.publicKeyPem }));
-        });
+      const tokenKeys: TokenKeySource = options.tokenKeys ?? entitlementTokenKeys(entitlement);
       const verifier = createTokenVerifier({ keys: tokenKeys });
       const credentials =
         config.serviceApiKey === undefined
           ? undefined
-          : createServiceCredentials({
-              apiKey: config.serviceApiKey,
-              async issueToken(key) {
-                const issued = await entitlement.issueToken({
-                  apiKey: key,
-                  audience: entitlementV1.Audience.API,
-                });
-                return {
-                  token: issued.token,
-                  expiresAt:
-                    issued.expiresAt === undefined ? new Date() : timestampDate(issued.expiresAt),
-                };
-              },
-            });
+          : entitlementServiceCredentials(
+              entitlement,
+              config.serviceApiKey,
+              entitlementV1.Audience.API,
+            );
       if (credentials === undefined) {
         logger.error(
           "TAILOR_SERVICE_API_KEY is not set: builds fail (no_service_credentials) and the planner cannot request rebuilds",

@@ -4,6 +4,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { buildTestPackage, createTestSigningKey } from "@tailor/apk/testing";
 import { authorizationMetadata, generateApiKey } from "@tailor/auth";
 import type { BlobStore } from "@tailor/blob";
 import { createDirectoryBlobStore } from "@tailor/blob";
@@ -24,7 +25,6 @@ import {
 } from "@tailor/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBuilderService } from "../src/index.js";
-import { buildPackage, createTestSigningKey } from "./support/apk-packages.js";
 
 const logger = testLogger();
 const { BuildStatus } = builderV1;
@@ -103,14 +103,14 @@ describe("build timeout", () => {
       await catalog.publishPackage(
         {
           repository: "slow-tools",
-          content: await buildPackage({ name: "tool", version: "1.0-r0" }, key.signer),
+          content: await buildTestPackage({ name: "tool", version: "1.0-r0" }, key.signer),
         },
         admin,
       );
       await catalog.publishPackage(
         {
           repository: "slow-tools",
-          content: await buildPackage({ name: "tool-shell", version: "1.0-r0" }, key.signer),
+          content: await buildTestPackage({ name: "tool-shell", version: "1.0-r0" }, key.signer),
         },
         admin,
       );

@@ -9,6 +9,8 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseInstalledDb } from "@tailor/apk";
+import type { RawTarEntry as RawEntry, TestSigningKey } from "@tailor/apk/testing";
+import { buildTestPackage, createTestSigningKey } from "@tailor/apk/testing";
 import { authorizationMetadata, generateApiKey } from "@tailor/auth";
 import type { BlobStore } from "@tailor/blob";
 import { createDirectoryBlobStore, readBlob } from "@tailor/blob";
@@ -33,9 +35,6 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BuildCheckpoint } from "../src/index.js";
 import { createBuilderService } from "../src/index.js";
-import type { TestSigningKey } from "./support/apk-packages.js";
-import { buildPackage, createTestSigningKey } from "./support/apk-packages.js";
-import type { RawEntry } from "./support/hostile-packages.js";
 import { rawPackage, writeUpstreamRepository } from "./support/hostile-packages.js";
 import { exportLayout } from "./support/oci-export.js";
 import { rejection } from "./support/rejection.js";
@@ -269,21 +268,25 @@ describe("builder on real services", () => {
       },
       admin,
     );
-    await publish(await buildPackage({ name: "base-files", version: "1.0-r0" }, key.signer));
+    await publish(await buildTestPackage({ name: "base-files", version: "1.0-r0" }, key.signer));
     await publish(
-      await buildPackage(
+      await buildTestPackage(
         { name: "tool", version: "3.12.7-r1", depends: ["base-files"] },
         key.signer,
         ["usr/bin/tool"],
       ),
     );
-    await publish(await buildPackage({ name: "dev-shell", version: "1.0-r0" }, key.signer));
-    await publish(await buildPackage({ name: "jq", version: "1.6-r0" }, key.signer));
+    await publish(await buildTestPackage({ name: "dev-shell", version: "1.0-r0" }, key.signer));
+    await publish(await buildTestPackage({ name: "jq", version: "1.6-r0" }, key.signer));
     await publish(
-      await buildPackage({ name: "conflict-a", version: "1.0-r0" }, key.signer, ["usr/bin/clash"]),
+      await buildTestPackage({ name: "conflict-a", version: "1.0-r0" }, key.signer, [
+        "usr/bin/clash",
+      ]),
     );
     await publish(
-      await buildPackage({ name: "conflict-b", version: "2.0-r0" }, key.signer, ["usr/bin/clash"]),
+      await buildTestPackage({ name: "conflict-b", version: "2.0-r0" }, key.signer, [
+        "usr/bin/clash",
+      ]),
     );
     await catalog.putSourceImage(
       { name: "toolbox", yaml: TOOLBOX_YAML, mainPackage: "tool" },
@@ -776,7 +779,7 @@ describe("builder on real services", () => {
         await catalog.publishPackage(
           {
             repository: "duo-tools",
-            content: await buildPackage(
+            content: await buildTestPackage(
               {
                 name,
                 version: "2.0-r0",
@@ -942,7 +945,7 @@ describe("builder on real services", () => {
 
   it("rebuilds exactly the images whose closure holds a newly published package, once each", async () => {
     const before = seen.length;
-    await publish(await buildPackage({ name: "jq", version: "1.7-r0" }, key.signer));
+    await publish(await buildTestPackage({ name: "jq", version: "1.7-r0" }, key.signer));
     await new Promise((resolve) => setTimeout(resolve, DEBOUNCE_MS * 4));
     const queued = () =>
       seen

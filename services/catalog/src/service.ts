@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { TokenKeySource } from "@tailor/auth";
-import { authenticate, bearerToken, createTokenVerifier } from "@tailor/auth";
+import { authenticate, bearerToken, createTokenVerifier, entitlementTokenKeys } from "@tailor/auth";
 import type { BlobStore } from "@tailor/blob";
 import { openBlobStore } from "@tailor/blob";
 import type { Environment } from "@tailor/config";
@@ -43,12 +43,7 @@ export function createCatalogService(options: CatalogServiceOptions = {}): Servi
     async start(context) {
       const config = loadCatalogConfig(options.environment ?? process.env);
       const entitlement = context.clients.get("entitlement", entitlementV1.EntitlementService);
-      const tokenKeys: TokenKeySource =
-        options.tokenKeys ??
-        (async () => {
-          const response = await entitlement.getTokenKeys({});
-          return response.keys.map((key) => ({ id: key.id, publicKeyPem: key.publicKeyPem }));
-        });
+      const tokenKeys: TokenKeySource = options.tokenKeys ?? entitlementTokenKeys(entitlement);
       const verifier = createTokenVerifier({ keys: tokenKeys });
       const ownsBlobs = options.blobs === undefined;
       const blobs =

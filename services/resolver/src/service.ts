@@ -1,11 +1,11 @@
 import { hostname } from "node:os";
-import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { TokenKeySource } from "@tailor/auth";
 import {
   authenticate,
   bearerToken,
-  createServiceCredentials,
   createTokenVerifier,
+  entitlementServiceCredentials,
+  entitlementTokenKeys,
 } from "@tailor/auth";
 import { consumers, instanceConsumer } from "@tailor/bus";
 import type { Environment } from "@tailor/config";
@@ -64,31 +64,13 @@ export function createResolverService(options: ResolverServiceOptions = {}): Ser
       const logger = context.logger;
       const catalog = context.clients.get("catalog", catalogV1.CatalogService);
       const entitlement = context.clients.get("entitlement", entitlementV1.EntitlementService);
-      const tokenKeys: TokenKeySource =
-        options.tokenKeys ??
-        (async () => {
-          const response = await entitlement.getTokenKeys({});
-          return response.keys.map((key) => ({ id: key.id, publicKeyPem: key.publicKeyPem }));
-        });
+      const tokenKeys: TokenKeySource = options.tokenKeys ?? entitlementTokenKeys(entitlement);
       const verifier = createTokenVerifier({ keys: tokenKeys });
       const apiKey = config.serviceApiKey;
       const credentials =
         apiKey === undefined
           ? undefined
-          : createServiceCredentials({
-              apiKey,
-              async issueToken(key) {
-                const issued = await entitlement.issueToken({
-                  apiKey: key,
-                  audience: entitlementV1.Audience.API,
-                });
-                return {
-                  token: issued.token,
-                  expiresAt:
-                    issued.expiresAt === undefined ? new Date() : timestampDate(issued.expiresAt),
-                };
-              },
-            });
+          : entitlementServiceCredentials(entitlement, apiKey, entitlementV1.Audience.API);
       const serviceMetadata = async () => {
         if (credentials === undefined) {
           throw new Error(

@@ -1,37 +1,12 @@
 // Builds APK repository directories for tests: links to the real Alpine
 // fixtures, and synthetic repositories signed with throwaway RSA keys.
-import { generateKeyPairSync } from "node:crypto";
 import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { ApkSigner, IndexEntry, PackageMetadata } from "@tailor/apk";
-import {
-  indexEntryFromPackage,
-  readPackage,
-  writeApkIndexArchive,
-  writePackage,
-} from "@tailor/apk";
+import type { ApkSigner, IndexEntry } from "@tailor/apk";
+import { indexEntryFromPackage, readPackage, writeApkIndexArchive } from "@tailor/apk";
 
-/** A throwaway signing key: the signer for writing, the public half as a repository's trusted key. */
-export interface TestSigningKey {
-  readonly signer: ApkSigner;
-  readonly trustedKey: { name: string; pem: string };
-}
-
-/** Creates an RSA key named like an apk key file, e.g. `test-1.rsa.pub`. */
-export function createTestSigningKey(keyName: string): TestSigningKey {
-  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  return {
-    signer: {
-      keyName,
-      privateKeyPem: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
-      algorithm: "sha256",
-    },
-    trustedKey: {
-      name: keyName,
-      pem: publicKey.export({ type: "spki", format: "pem" }).toString(),
-    },
-  };
-}
+export type { TestSigningKey } from "@tailor/apk/testing";
+export { buildTestPackage as buildPackage, createTestSigningKey } from "@tailor/apk/testing";
 
 /** The official Alpine keys under the fixtures, by short id (e.g. `6165ee59`). */
 export async function alpineKey(
@@ -70,28 +45,6 @@ export async function layOutAlpineRepository(
     if (typeof source === "string") await symlink(source, join(dir, name));
     else await writeFile(join(dir, name), source);
   }
-}
-
-/** Metadata of a synthetic package; arch defaults to x86_64. */
-export type SyntheticPackage = Omit<PackageMetadata, "arch"> & { readonly arch?: string };
-
-/** Writes a small package (one file under /usr/share) signed by `signer` (unsigned without one). */
-export async function buildPackage(
-  meta: SyntheticPackage,
-  signer?: ApkSigner,
-): Promise<Uint8Array> {
-  return writePackage({
-    pkginfo: { arch: "x86_64", description: `${meta.name} for tests`, license: "MIT", ...meta },
-    files: [
-      {
-        path: `usr/share/${meta.name}/README`,
-        type: "file",
-        content: new TextEncoder().encode(`${meta.name} ${meta.version}\n`),
-      },
-    ],
-    mtime: 1_700_000_000,
-    ...(signer === undefined ? {} : { signer }),
-  });
 }
 
 /** The APKINDEX entry `apk index` would write for package bytes. */

@@ -1,7 +1,7 @@
-// Small signed packages for the builder's tests, built on the fly.
 import { generateKeyPairSync } from "node:crypto";
-import type { ApkSigner, PackageMetadata } from "@tailor/apk";
-import { writePackage } from "@tailor/apk";
+import type { ApkSigner } from "../signature/signer.js";
+import type { PackageMetadata } from "../writer/package-writer.js";
+import { writePackage } from "../writer/package-writer.js";
 
 /** A throwaway signing key: the signer for writing, the public half as a repository's trusted key. */
 export interface TestSigningKey {
@@ -25,10 +25,17 @@ export function createTestSigningKey(keyName: string): TestSigningKey {
   };
 }
 
-/** Writes a small x86_64 package installing `files` (default: one README of its own). */
-export function buildPackage(
-  meta: Omit<PackageMetadata, "arch"> & { readonly arch?: string },
-  signer: ApkSigner,
+/** Metadata of a synthetic package; arch defaults to x86_64. */
+export type TestPackageMetadata = Omit<PackageMetadata, "arch"> & { readonly arch?: string };
+
+/**
+ * Writes a small package installing `files` (default: one README of its
+ * own under /usr/share), each holding `<name> <version> <path>`; signed by
+ * `signer`, unsigned without one.
+ */
+export function buildTestPackage(
+  meta: TestPackageMetadata,
+  signer?: ApkSigner,
   files: readonly string[] = [`usr/share/${meta.name}/README`],
 ): Promise<Uint8Array> {
   return writePackage({
@@ -39,6 +46,6 @@ export function buildPackage(
       content: new TextEncoder().encode(`${meta.name} ${meta.version} ${path}\n`),
     })),
     mtime: 1_700_000_000,
-    signer,
+    ...(signer === undefined ? {} : { signer }),
   });
 }
