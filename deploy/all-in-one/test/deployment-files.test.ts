@@ -4,6 +4,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildHistorySpec } from "@tailor/build-history";
 import { builderSpec } from "@tailor/builder";
 import { catalogSpec } from "@tailor/catalog";
 import type { ServiceName } from "@tailor/config";
@@ -21,8 +22,8 @@ import { parse, parseAllDocuments } from "yaml";
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 // Shared variables plus those a single service reads; any of them may appear in deployments.
 const knownVariables = new Set(
-  [platformSpec, catalogSpec, entitlementSpec, resolverSpec, builderSpec].flatMap((spec) =>
-    Object.values(spec).map((field) => field.name),
+  [platformSpec, catalogSpec, entitlementSpec, resolverSpec, builderSpec, buildHistorySpec].flatMap(
+    (spec) => Object.values(spec).map((field) => field.name),
   ),
 );
 

@@ -404,6 +404,7 @@ describe("builder on real services", () => {
     expect(logLines.map((line) => line.message.text).join("\n")).toContain("tool-3.12.7-r1");
     const succeeded = eventsOf(firstBuild.id).at(-1)?.message;
     expect(succeeded?.digests).toEqual(firstBuild.digests);
+    expect(succeeded && "version" in succeeded ? succeeded.version : "").toBe("3.12.7-r1");
   });
 
   it("shows digests, tags and the locked config in GetBuild", () => {

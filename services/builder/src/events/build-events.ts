@@ -107,6 +107,7 @@ export async function enqueueBuildSucceeded(
       durationMs: BigInt(Math.max(0, finishedAt.getTime() - startedAt.getTime())),
       occurredAt: timestampFromDate(finishedAt),
       upToDate,
+      version: build.lockedConfig?.sourceImageVersion ?? "",
     },
     `${build.id}:succeeded`,
   );

@@ -1,8 +1,11 @@
 import type { Migration } from "@tailor/db";
+import { createBuildsLogsAndTags } from "./2026-11-28T1200-create-builds-logs-and-tags.js";
 
 /**
  * Migrations of the `build_history` schema, applied in name order at start. Names
- * are timestamps (`YYYY-MM-DDTHHMM-what`) so they sort in creation order.
- * None yet: the service keeps no tables until its issue lands.
+ * are timestamps (`YYYY-MM-DDTHHMM-what`) so they sort in creation order;
+ * never rename one.
  */
-export const migrations: Record<string, Migration> = {};
+export const migrations: Record<string, Migration> = {
+  "2026-11-28T1200-create-builds-logs-and-tags": createBuildsLogsAndTags,
+};

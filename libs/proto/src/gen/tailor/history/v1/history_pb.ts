@@ -2,9 +2,11 @@
 // @generated from file tailor/history/v1/history.proto (package tailor.history.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { ServiceInfo } from "../../common/v1/types_pb.js";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { PageRequest, PageResponse, ServiceInfo } from "../../common/v1/types_pb.js";
 import { file_tailor_common_v1_types } from "../../common/v1/types_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -12,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tailor/history/v1/history.proto.
  */
 export const file_tailor_history_v1_history: GenFile = /*@__PURE__*/
-  fileDesc("Ch90YWlsb3IvaGlzdG9yeS92MS9oaXN0b3J5LnByb3RvEhF0YWlsb3IuaGlzdG9yeS52MSIXChVHZXRTZXJ2aWNlSW5mb1JlcXVlc3QiRQoWR2V0U2VydmljZUluZm9SZXNwb25zZRIrCgRpbmZvGAEgASgLMh0udGFpbG9yLmNvbW1vbi52MS5TZXJ2aWNlSW5mbzKBAQoTQnVpbGRIaXN0b3J5U2VydmljZRJqCg5HZXRTZXJ2aWNlSW5mbxIoLnRhaWxvci5oaXN0b3J5LnYxLkdldFNlcnZpY2VJbmZvUmVxdWVzdBopLnRhaWxvci5oaXN0b3J5LnYxLkdldFNlcnZpY2VJbmZvUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_tailor_common_v1_types]);
+  fileDesc("Ch90YWlsb3IvaGlzdG9yeS92MS9oaXN0b3J5LnByb3RvEhF0YWlsb3IuaGlzdG9yeS52MSIXChVHZXRTZXJ2aWNlSW5mb1JlcXVlc3QiRQoWR2V0U2VydmljZUluZm9SZXNwb25zZRIrCgRpbmZvGAEgASgLMh0udGFpbG9yLmNvbW1vbi52MS5TZXJ2aWNlSW5mbyKMBAoFQnVpbGQSCgoCaWQYASABKAkSDgoGb3JnX2lkGAIgASgJEhQKDGN1c3RvbV9pbWFnZRgDIAEoCRIQCghyZXZpc2lvbhgEIAEoDRIPCgd0cmlnZ2VyGAUgASgJEg8KB3ZlcnNpb24YBiABKAkSLgoGc3RhdHVzGAcgASgOMh4udGFpbG9yLmhpc3RvcnkudjEuQnVpbGRTdGF0dXMSNgoHZGlnZXN0cxgIIAMoCzIlLnRhaWxvci5oaXN0b3J5LnYxLkJ1aWxkLkRpZ2VzdHNFbnRyeRIMCgR0YWdzGAkgAygJEi0KCXF1ZXVlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMY29tcGxldGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtkdXJhdGlvbl9tcxgNIAEoBBIOCgZ3b3JrZXIYDiABKAkSFAoMZmFpbHVyZV9jb2RlGA8gASgJEhcKD2ZhaWx1cmVfbWVzc2FnZRgQIAEoCRISCgp1cF90b19kYXRlGBEgASgIGi4KDERpZ2VzdHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBItcBChFMaXN0QnVpbGRzUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSGQoMY3VzdG9tX2ltYWdlGAIgASgJSACIAQESKQoFc2luY2UYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KBnN0YXR1cxgEIAEoDjIeLnRhaWxvci5oaXN0b3J5LnYxLkJ1aWxkU3RhdHVzEisKBHBhZ2UYBSABKAsyHS50YWlsb3IuY29tbW9uLnYxLlBhZ2VSZXF1ZXN0Qg8KDV9jdXN0b21faW1hZ2UibAoSTGlzdEJ1aWxkc1Jlc3BvbnNlEigKBmJ1aWxkcxgBIAMoCzIYLnRhaWxvci5oaXN0b3J5LnYxLkJ1aWxkEiwKBHBhZ2UYAiABKAsyHi50YWlsb3IuY29tbW9uLnYxLlBhZ2VSZXNwb25zZSIdCg9HZXRCdWlsZFJlcXVlc3QSCgoCaWQYASABKAkiOwoQR2V0QnVpbGRSZXNwb25zZRInCgVidWlsZBgBIAEoCzIYLnRhaWxvci5oaXN0b3J5LnYxLkJ1aWxkImsKB0xvZ0xpbmUSCwoDc2VxGAEgASgEEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWxldmVsGAMgASgJEgwKBHN0ZXAYBCABKAkSDAoEdGV4dBgFIAEoCSJNChJHZXRCdWlsZExvZ1JlcXVlc3QSCgoCaWQYASABKAkSKwoEcGFnZRgCIAEoCzIdLnRhaWxvci5jb21tb24udjEuUGFnZVJlcXVlc3QibgoTR2V0QnVpbGRMb2dSZXNwb25zZRIpCgVsaW5lcxgBIAMoCzIaLnRhaWxvci5oaXN0b3J5LnYxLkxvZ0xpbmUSLAoEcGFnZRgCIAEoCzIeLnRhaWxvci5jb21tb24udjEuUGFnZVJlc3BvbnNlIiEKE1RhaWxCdWlsZExvZ1JlcXVlc3QSCgoCaWQYASABKAkiQAoUVGFpbEJ1aWxkTG9nUmVzcG9uc2USKAoEbGluZRgBIAEoCzIaLnRhaWxvci5oaXN0b3J5LnYxLkxvZ0xpbmUiOwoTTGlzdFZlcnNpb25zUmVxdWVzdBIOCgZvcmdfaWQYASABKAkSFAoMY3VzdG9tX2ltYWdlGAIgASgJIsIBCgdWZXJzaW9uEgsKA3RhZxgBIAEoCRI4CgdkaWdlc3RzGAIgAygLMicudGFpbG9yLmhpc3RvcnkudjEuVmVyc2lvbi5EaWdlc3RzRW50cnkSEAoIYnVpbGRfaWQYAyABKAkSLgoKdXBkYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLgoMRGlnZXN0c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiRAoUTGlzdFZlcnNpb25zUmVzcG9uc2USLAoIdmVyc2lvbnMYASADKAsyGi50YWlsb3IuaGlzdG9yeS52MS5WZXJzaW9uIkYKEVRhZ0hpc3RvcnlSZXF1ZXN0Eg4KBm9yZ19pZBgBIAEoCRIUCgxjdXN0b21faW1hZ2UYAiABKAkSCwoDdGFnGAMgASgJIrMBCgdUYWdNb3ZlEjgKB2RpZ2VzdHMYASADKAsyJy50YWlsb3IuaGlzdG9yeS52MS5UYWdNb3ZlLkRpZ2VzdHNFbnRyeRIQCghidWlsZF9pZBgCIAEoCRIsCghtb3ZlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLgoMRGlnZXN0c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiPwoSVGFnSGlzdG9yeVJlc3BvbnNlEikKBW1vdmVzGAEgAygLMhoudGFpbG9yLmhpc3RvcnkudjEuVGFnTW92ZSqvAQoLQnVpbGRTdGF0dXMSHAoYQlVJTERfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFwoTQlVJTERfU1RBVFVTX1FVRVVFRBABEhgKFEJVSUxEX1NUQVRVU19SVU5OSU5HEAISGgoWQlVJTERfU1RBVFVTX1NVQ0NFRURFRBADEhcKE0JVSUxEX1NUQVRVU19GQUlMRUQQBBIaChZCVUlMRF9TVEFUVVNfQ0FOQ0VMTEVEEAUyzAUKE0J1aWxkSGlzdG9yeVNlcnZpY2USagoOR2V0U2VydmljZUluZm8SKC50YWlsb3IuaGlzdG9yeS52MS5HZXRTZXJ2aWNlSW5mb1JlcXVlc3QaKS50YWlsb3IuaGlzdG9yeS52MS5HZXRTZXJ2aWNlSW5mb1Jlc3BvbnNlIgOQAgESXgoKTGlzdEJ1aWxkcxIkLnRhaWxvci5oaXN0b3J5LnYxLkxpc3RCdWlsZHNSZXF1ZXN0GiUudGFpbG9yLmhpc3RvcnkudjEuTGlzdEJ1aWxkc1Jlc3BvbnNlIgOQAgESWAoIR2V0QnVpbGQSIi50YWlsb3IuaGlzdG9yeS52MS5HZXRCdWlsZFJlcXVlc3QaIy50YWlsb3IuaGlzdG9yeS52MS5HZXRCdWlsZFJlc3BvbnNlIgOQAgESYQoLR2V0QnVpbGRMb2cSJS50YWlsb3IuaGlzdG9yeS52MS5HZXRCdWlsZExvZ1JlcXVlc3QaJi50YWlsb3IuaGlzdG9yeS52MS5HZXRCdWlsZExvZ1Jlc3BvbnNlIgOQAgESZgoMVGFpbEJ1aWxkTG9nEiYudGFpbG9yLmhpc3RvcnkudjEuVGFpbEJ1aWxkTG9nUmVxdWVzdBonLnRhaWxvci5oaXN0b3J5LnYxLlRhaWxCdWlsZExvZ1Jlc3BvbnNlIgOQAgEwARJkCgxMaXN0VmVyc2lvbnMSJi50YWlsb3IuaGlzdG9yeS52MS5MaXN0VmVyc2lvbnNSZXF1ZXN0GicudGFpbG9yLmhpc3RvcnkudjEuTGlzdFZlcnNpb25zUmVzcG9uc2UiA5ACARJeCgpUYWdIaXN0b3J5EiQudGFpbG9yLmhpc3RvcnkudjEuVGFnSGlzdG9yeVJlcXVlc3QaJS50YWlsb3IuaGlzdG9yeS52MS5UYWdIaXN0b3J5UmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_google_protobuf_timestamp, file_tailor_common_v1_types]);
 
 /**
  * GetServiceInfoRequest has no fields yet.
@@ -49,8 +51,647 @@ export const GetServiceInfoResponseSchema: GenMessage<GetServiceInfoResponse> = 
   messageDesc(file_tailor_history_v1_history, 1);
 
 /**
- * BuildHistoryService is the read model of builds, logs, versions and tags.
- * Later issues add its domain methods; every service starts with identity.
+ * Build is the history's record of one build.
+ *
+ * @generated from message tailor.history.v1.Build
+ */
+export type Build = Message<"tailor.history.v1.Build"> & {
+  /**
+   * Build id.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Organization id.
+   *
+   * @generated from field: string org_id = 2;
+   */
+  orgId: string;
+
+  /**
+   * Custom image name.
+   *
+   * @generated from field: string custom_image = 3;
+   */
+  customImage: string;
+
+  /**
+   * Revision of the custom image built.
+   *
+   * @generated from field: uint32 revision = 4;
+   */
+  revision: number;
+
+  /**
+   * What asked for the build, e.g. "manual", "package:openssl".
+   *
+   * @generated from field: string trigger = 5;
+   */
+  trigger: string;
+
+  /**
+   * Source image main package version the build represents; empty when the
+   * build events do not carry it.
+   *
+   * @generated from field: string version = 6;
+   */
+  version: string;
+
+  /**
+   * Current status.
+   *
+   * @generated from field: tailor.history.v1.BuildStatus status = 7;
+   */
+  status: BuildStatus;
+
+  /**
+   * Manifest digest per "variant/arch".
+   *
+   * @generated from field: map<string, string> digests = 8;
+   */
+  digests: { [key: string]: string };
+
+  /**
+   * Tags pushed.
+   *
+   * @generated from field: repeated string tags = 9;
+   */
+  tags: string[];
+
+  /**
+   * When the build was queued.
+   *
+   * @generated from field: google.protobuf.Timestamp queued_at = 10;
+   */
+  queuedAt?: Timestamp | undefined;
+
+  /**
+   * When a worker started it.
+   *
+   * @generated from field: google.protobuf.Timestamp started_at = 11;
+   */
+  startedAt?: Timestamp | undefined;
+
+  /**
+   * When it ended.
+   *
+   * @generated from field: google.protobuf.Timestamp completed_at = 12;
+   */
+  completedAt?: Timestamp | undefined;
+
+  /**
+   * Duration of the build in milliseconds (0 until it ends).
+   *
+   * @generated from field: uint64 duration_ms = 13;
+   */
+  durationMs: bigint;
+
+  /**
+   * Worker that ran it.
+   *
+   * @generated from field: string worker = 14;
+   */
+  worker: string;
+
+  /**
+   * Stable failure reason code, when failed.
+   *
+   * @generated from field: string failure_code = 15;
+   */
+  failureCode: string;
+
+  /**
+   * Failure message, when failed.
+   *
+   * @generated from field: string failure_message = 16;
+   */
+  failureMessage: string;
+
+  /**
+   * True when the build found nothing to assemble.
+   *
+   * @generated from field: bool up_to_date = 17;
+   */
+  upToDate: boolean;
+};
+
+/**
+ * Describes the message tailor.history.v1.Build.
+ * Use `create(BuildSchema)` to create a new message.
+ */
+export const BuildSchema: GenMessage<Build> = /*@__PURE__*/
+  messageDesc(file_tailor_history_v1_history, 2);
+
+/**
+ * ListBuildsRequest selects builds of one organization.
+ *
+ * @generated from message tailor.history.v1.ListBuildsRequest
+ */
+export type ListBuildsRequest = Message<"tailor.history.v1.ListBuildsRequest"> & {
+  /**
+   * Organization id.
+   *
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * Only builds of this custom image when set.
+   *
+   * @generated from field: optional string custom_image = 2;
+   */
+  customImage?: string | undefined;
+
+  /**
+   * Only builds queued at or after this time; default: 24 hours ago.
+   *
+   * @generated from field: google.protobuf.Timestamp since = 3;
+   */
+  since?: Timestamp | undefined;
+
+  /**
+   * Only builds with this status; UNSPECIFIED: any.
+   *
+   * @generated from field: tailor.history.v1.BuildStatus status = 4;
+   */
+  status: BuildStatus;
+
+  /**
+   * Page size (default 50, at most 500) and token.
+   *
+   * @generated from field: tailor.common.v1.PageRequest page = 5;
+   */
+  page?: PageRequest | undefined;
+};
+
+/**
+ * Describes the message tailor.history.v1.ListBuildsRequest.
+ * Use `create(ListBuildsRequestSchema)` to create a new message.
+ */
+export const ListBuildsRequestSchema: GenMessage<ListBuildsRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_history_v1_history, 3);
+
+/**
+ * ListBuildsResponse is one page of builds, newest first.
+ *
+ * @generated from message tailor.history.v1.ListBuildsResponse
+ */
+export type ListBuildsResponse = Message<"tailor.history.v1.ListBuildsResponse"> & {
+  /**
+   * The builds.
+   *
+   * @generated from field: repeated tailor.history.v1.Build builds = 1;
+   */
+  builds: Build[];
+
+  /**
+   * Token of the next page.
+   *
+   * @generated from field: tailor.common.v1.PageResponse page = 2;
+   */
+  page?: PageResponse | undefined;
+};
+
+/**
+ * Describes the message tailor.history.v1.ListBuildsResponse.
+ * Use `create(ListBuildsResponseSchema)` to create a new message.
+ */
+export const ListBuildsResponseSchema: GenMessage<ListBuildsResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_history_v1_history, 4);
+
+/**
+ * GetBuildRequest names a build.
+ *
+ * @generated from message tailor.history.v1.GetBuildRequest
+ */
+export type GetBuildRequest = Message<"tailor.history.v1.GetBuildRequest"> & {
+  /**
+   * Build id.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message tailor.history.v1.GetBuildRequest.
+ * Use `create(GetBuildRequestSchema)` to create a new message.
+ */
+export const GetBuildRequestSchema: GenMessage<GetBuildRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_history_v1_history, 5);
+
+/**
+ * GetBuildResponse carries the build.
+ *
+ * @generated from message tailor.history.v1.GetBuildResponse
+ */
+export type GetBuildResponse = Message<"tailor.history.v1.GetBuildResponse"> & {
+  /**
+   * The build.
+   *
+   * @generated from field: tailor.history.v1.Build build = 1;
+   */
+  build?: Build | undefined;
+};
+
+/**
+ * Describes the message tailor.history.v1.GetBuildResponse.
+ * Use `create(GetBuildResponseSchema)` to create a new message.
+ */
+export const GetBuildResponseSchema: GenMessage<GetBuildResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_history_v1_history, 6);
+
+/**
+ * LogLine is one line of a build's log.
+ *
+ * @generated from message tailor.history.v1.LogLine
+ */
+export type LogLine = Message<"tailor.history.v1.LogLine"> & {
+  /**
+   * Position within the build's log, from 1.
+   *
+   * @generated from field: uint64 seq = 1;
+   */
+  seq: bigint;
+
+  /**
+   * When the line was written.
+   *
+   * @generated from field: google.protobuf.Timestamp time = 2;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * Level, e.g. "info".
+   *
+   * @generated from field: string level = 3;
+   */
+  level: string;
+
+  /**
+   * Build step, e.g. "resolve".
+   *
+   * @generated from field: string step = 4;
+   */
+  step: string;
+
+  /**
+   * The text.
+   *
+   * @generated from field: string text = 5;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message tailor.history.v1.LogLine.
+ * Use `create(LogLineSchema)` to create a new message.
+ */
+export const LogLineSchema: GenMessage<LogLine> = /*@__PURE__*/
+  messageDesc(file_tailor_history_v1_history, 7);
+
+/**
+ * GetBuildLogRequest names a build and a page of its log.
+ *
+ * @generated from message tailor.history.v1.GetBuildLogRequest
+ */
+export type GetBuildLogRequest = Message<"tailor.history.v1.GetBuildLogRequest"> & {
+  /**
+   * Build id.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Page size (default 1000, at most 10000) and token.
+   *
+   * @generated from field: tailor.common.v1.PageRequest page = 2;
+   */
+  page?: PageRequest | undefined;
+};
+
+/**
+ * Describes the message tailor.history.v1.GetBuildLogRequest.
+ * Use `create(GetBuildLogRequestSchema)` to create a new message.
+ */
+export const GetBuildLogRequestSchema: GenMessage<GetBuildLogRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_history_v1_history, 8);
+
+/**
+ * GetBuildLogResponse is one page of log lines.
+ *
+ * @generated from message tailor.history.v1.GetBuildLogResponse
+ */
+export type GetBuildLogResponse = Message<"tailor.history.v1.GetBuildLogResponse"> & {
+  /**
+   * Lines in seq order.
+   *
+   * @generated from field: repeated tailor.history.v1.LogLine lines = 1;
+   */
+  lines: LogLine[];
+
+  /**
+   * Token of the next page.
+   *
+   * @generated from field: tailor.common.v1.PageResponse page = 2;
+   */
+  page?: PageResponse | undefined;
+};
+
+/**
+ * Describes the message tailor.history.v1.GetBuildLogResponse.
+ * Use `create(GetBuildLogResponseSchema)` to create a new message.
+ */
+export const GetBuildLogResponseSchema: GenMessage<GetBuildLogResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_history_v1_history, 9);
+
+/**
+ * TailBuildLogRequest names a build.
+ *
+ * @generated from message tailor.history.v1.TailBuildLogRequest
+ */
+export type TailBuildLogRequest = Message<"tailor.history.v1.TailBuildLogRequest"> & {
+  /**
+   * Build id.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message tailor.history.v1.TailBuildLogRequest.
+ * Use `create(TailBuildLogRequestSchema)` to create a new message.
+ */
+export const TailBuildLogRequestSchema: GenMessage<TailBuildLogRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_history_v1_history, 10);
+
+/**
+ * TailBuildLogResponse is one streamed line.
+ *
+ * @generated from message tailor.history.v1.TailBuildLogResponse
+ */
+export type TailBuildLogResponse = Message<"tailor.history.v1.TailBuildLogResponse"> & {
+  /**
+   * The line.
+   *
+   * @generated from field: tailor.history.v1.LogLine line = 1;
+   */
+  line?: LogLine | undefined;
+};
+
+/**
+ * Describes the message tailor.history.v1.TailBuildLogResponse.
+ * Use `create(TailBuildLogResponseSchema)` to create a new message.
+ */
+export const TailBuildLogResponseSchema: GenMessage<TailBuildLogResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_history_v1_history, 11);
+
+/**
+ * ListVersionsRequest names a custom image.
+ *
+ * @generated from message tailor.history.v1.ListVersionsRequest
+ */
+export type ListVersionsRequest = Message<"tailor.history.v1.ListVersionsRequest"> & {
+  /**
+   * Organization id.
+   *
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * Custom image name.
+   *
+   * @generated from field: string custom_image = 2;
+   */
+  customImage: string;
+};
+
+/**
+ * Describes the message tailor.history.v1.ListVersionsRequest.
+ * Use `create(ListVersionsRequestSchema)` to create a new message.
+ */
+export const ListVersionsRequestSchema: GenMessage<ListVersionsRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_history_v1_history, 12);
+
+/**
+ * Version is one tag of a custom image and where it points now.
+ *
+ * @generated from message tailor.history.v1.Version
+ */
+export type Version = Message<"tailor.history.v1.Version"> & {
+  /**
+   * The tag.
+   *
+   * @generated from field: string tag = 1;
+   */
+  tag: string;
+
+  /**
+   * Manifest digest per "variant/arch".
+   *
+   * @generated from field: map<string, string> digests = 2;
+   */
+  digests: { [key: string]: string };
+
+  /**
+   * Build that last moved the tag.
+   *
+   * @generated from field: string build_id = 3;
+   */
+  buildId: string;
+
+  /**
+   * When the tag last moved.
+   *
+   * @generated from field: google.protobuf.Timestamp updated_at = 4;
+   */
+  updatedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message tailor.history.v1.Version.
+ * Use `create(VersionSchema)` to create a new message.
+ */
+export const VersionSchema: GenMessage<Version> = /*@__PURE__*/
+  messageDesc(file_tailor_history_v1_history, 13);
+
+/**
+ * ListVersionsResponse lists the tags, most recently moved first.
+ *
+ * @generated from message tailor.history.v1.ListVersionsResponse
+ */
+export type ListVersionsResponse = Message<"tailor.history.v1.ListVersionsResponse"> & {
+  /**
+   * The tags.
+   *
+   * @generated from field: repeated tailor.history.v1.Version versions = 1;
+   */
+  versions: Version[];
+};
+
+/**
+ * Describes the message tailor.history.v1.ListVersionsResponse.
+ * Use `create(ListVersionsResponseSchema)` to create a new message.
+ */
+export const ListVersionsResponseSchema: GenMessage<ListVersionsResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_history_v1_history, 14);
+
+/**
+ * TagHistoryRequest names one tag of a custom image.
+ *
+ * @generated from message tailor.history.v1.TagHistoryRequest
+ */
+export type TagHistoryRequest = Message<"tailor.history.v1.TagHistoryRequest"> & {
+  /**
+   * Organization id.
+   *
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * Custom image name.
+   *
+   * @generated from field: string custom_image = 2;
+   */
+  customImage: string;
+
+  /**
+   * The tag.
+   *
+   * @generated from field: string tag = 3;
+   */
+  tag: string;
+};
+
+/**
+ * Describes the message tailor.history.v1.TagHistoryRequest.
+ * Use `create(TagHistoryRequestSchema)` to create a new message.
+ */
+export const TagHistoryRequestSchema: GenMessage<TagHistoryRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_history_v1_history, 15);
+
+/**
+ * TagMove is one time a tag was pointed at a build's images.
+ *
+ * @generated from message tailor.history.v1.TagMove
+ */
+export type TagMove = Message<"tailor.history.v1.TagMove"> & {
+  /**
+   * Manifest digest per "variant/arch".
+   *
+   * @generated from field: map<string, string> digests = 1;
+   */
+  digests: { [key: string]: string };
+
+  /**
+   * Build that moved the tag.
+   *
+   * @generated from field: string build_id = 2;
+   */
+  buildId: string;
+
+  /**
+   * When.
+   *
+   * @generated from field: google.protobuf.Timestamp moved_at = 3;
+   */
+  movedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message tailor.history.v1.TagMove.
+ * Use `create(TagMoveSchema)` to create a new message.
+ */
+export const TagMoveSchema: GenMessage<TagMove> = /*@__PURE__*/
+  messageDesc(file_tailor_history_v1_history, 16);
+
+/**
+ * TagHistoryResponse lists the moves, newest first.
+ *
+ * @generated from message tailor.history.v1.TagHistoryResponse
+ */
+export type TagHistoryResponse = Message<"tailor.history.v1.TagHistoryResponse"> & {
+  /**
+   * The moves.
+   *
+   * @generated from field: repeated tailor.history.v1.TagMove moves = 1;
+   */
+  moves: TagMove[];
+};
+
+/**
+ * Describes the message tailor.history.v1.TagHistoryResponse.
+ * Use `create(TagHistoryResponseSchema)` to create a new message.
+ */
+export const TagHistoryResponseSchema: GenMessage<TagHistoryResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_history_v1_history, 17);
+
+/**
+ * BuildStatus is where a build is in its life.
+ *
+ * @generated from enum tailor.history.v1.BuildStatus
+ */
+export enum BuildStatus {
+  /**
+   * BUILD_STATUS_UNSPECIFIED is never stored; as a filter it means any status.
+   *
+   * @generated from enum value: BUILD_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * BUILD_STATUS_QUEUED: accepted, waiting for a worker.
+   *
+   * @generated from enum value: BUILD_STATUS_QUEUED = 1;
+   */
+  QUEUED = 1,
+
+  /**
+   * BUILD_STATUS_RUNNING: a worker is executing it.
+   *
+   * @generated from enum value: BUILD_STATUS_RUNNING = 2;
+   */
+  RUNNING = 2,
+
+  /**
+   * BUILD_STATUS_SUCCEEDED: images pushed.
+   *
+   * @generated from enum value: BUILD_STATUS_SUCCEEDED = 3;
+   */
+  SUCCEEDED = 3,
+
+  /**
+   * BUILD_STATUS_FAILED: ended with an error.
+   *
+   * @generated from enum value: BUILD_STATUS_FAILED = 4;
+   */
+  FAILED = 4,
+
+  /**
+   * BUILD_STATUS_CANCELLED: cancelled before it finished.
+   *
+   * @generated from enum value: BUILD_STATUS_CANCELLED = 5;
+   */
+  CANCELLED = 5,
+}
+
+/**
+ * Describes the enum tailor.history.v1.BuildStatus.
+ */
+export const BuildStatusSchema: GenEnum<BuildStatus> = /*@__PURE__*/
+  enumDesc(file_tailor_history_v1_history, 0);
+
+/**
+ * BuildHistoryService is the read model of builds, logs, versions and tags,
+ * built from the tailor.build.* events. Every method needs an "api" token of
+ * a viewer (or better) of the organization, or of an administrator; builds of
+ * another organization are NOT_FOUND.
  *
  * @generated from service tailor.history.v1.BuildHistoryService
  */
@@ -64,6 +705,68 @@ export const BuildHistoryService: GenService<{
     methodKind: "unary";
     input: typeof GetServiceInfoRequestSchema;
     output: typeof GetServiceInfoResponseSchema;
+  },
+  /**
+   * ListBuilds lists an organization's builds, newest first; by default those
+   * queued within the last 24 hours.
+   *
+   * @generated from rpc tailor.history.v1.BuildHistoryService.ListBuilds
+   */
+  listBuilds: {
+    methodKind: "unary";
+    input: typeof ListBuildsRequestSchema;
+    output: typeof ListBuildsResponseSchema;
+  },
+  /**
+   * GetBuild returns one build.
+   *
+   * @generated from rpc tailor.history.v1.BuildHistoryService.GetBuild
+   */
+  getBuild: {
+    methodKind: "unary";
+    input: typeof GetBuildRequestSchema;
+    output: typeof GetBuildResponseSchema;
+  },
+  /**
+   * GetBuildLog returns a page of a build's stored log lines, in seq order.
+   *
+   * @generated from rpc tailor.history.v1.BuildHistoryService.GetBuildLog
+   */
+  getBuildLog: {
+    methodKind: "unary";
+    input: typeof GetBuildLogRequestSchema;
+    output: typeof GetBuildLogResponseSchema;
+  },
+  /**
+   * TailBuildLog streams a build's stored log lines, then its live lines,
+   * and ends once the build has ended.
+   *
+   * @generated from rpc tailor.history.v1.BuildHistoryService.TailBuildLog
+   */
+  tailBuildLog: {
+    methodKind: "server_streaming";
+    input: typeof TailBuildLogRequestSchema;
+    output: typeof TailBuildLogResponseSchema;
+  },
+  /**
+   * ListVersions lists the tags of a custom image and the digests each points to.
+   *
+   * @generated from rpc tailor.history.v1.BuildHistoryService.ListVersions
+   */
+  listVersions: {
+    methodKind: "unary";
+    input: typeof ListVersionsRequestSchema;
+    output: typeof ListVersionsResponseSchema;
+  },
+  /**
+   * TagHistory lists every move of one tag of a custom image, newest first.
+   *
+   * @generated from rpc tailor.history.v1.BuildHistoryService.TagHistory
+   */
+  tagHistory: {
+    methodKind: "unary";
+    input: typeof TagHistoryRequestSchema;
+    output: typeof TagHistoryResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_tailor_history_v1_history, 0);
