@@ -955,7 +955,7 @@ describe("builder on real services", () => {
         .map((event) => event.message as { customImage: string; trigger: string; buildId: string });
     await waitFor(() => (queued().length > 0 ? true : undefined), { timeoutMs: 10_000 });
     expect(queued().map((event) => [event.customImage, event.trigger])).toEqual([
-      ["api", "package:jq"],
+      ["api", "package:jq=1.7-r0"],
     ]);
     const rebuilt = await finished(queued()[0]?.buildId ?? "");
     expect(rebuilt.status).toBe(BuildStatus.SUCCEEDED);

@@ -60,7 +60,7 @@ export interface Build {
   /** The revision built (resolved from "latest" when the build was requested). */
   revision: number;
   sourceImage: string;
-  /** "manual", "package:<name>", "source-image", "custom-image". */
+  /** "manual", "package:<name>=<version>", "source-image", "custom-image". */
   trigger: string;
   status: BuildStatus;
   createdAt: Date;

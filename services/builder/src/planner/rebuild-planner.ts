@@ -70,7 +70,8 @@ export function startRebuildPlanner(
             orgId: closure.orgId,
             customImage: closure.customImage,
             revision: 0,
-            trigger: `package:${published.name}`,
+            // Name and version, so the history says which update caused the build.
+            trigger: `package:${published.name}=${published.version}`,
             plannedAt,
           },
           dueAt,
