@@ -1,0 +1,139 @@
+import { createHash } from "node:crypto";
+import type { Audience, Principal, TokenVerifier } from "@tailor/auth";
+import { parseApiKey, TokenError } from "@tailor/auth";
+import { Code, TailorError } from "@tailor/grpc";
+import { entitlementV1 } from "@tailor/proto";
+import type { ServiceClient } from "@tailor/service";
+
+/** A credential the gateway accepted: who it is and the token to forward. */
+export interface ResolvedCredential {
+  readonly principal: Principal;
+  /** A token of the requested audience (minted from an API key, or the presented one). */
+  readonly token: string;
+}
+
+/** Why a credential was refused; the HTTP layer turns it into 401. */
+export class CredentialRejectedError extends Error {
+  constructor(
+    message: string,
+    /** Rate-limit key of the credential: `key:<id>` for API keys, `token:<hash>` otherwise. */
+    readonly limitKey: string,
+  ) {
+    super(message);
+    this.name = "CredentialRejectedError";
+  }
+}
+
+/** Turns what a client presented (API key or token) into a verified principal and a token. */
+export interface CredentialResolver {
+  /**
+   * Accepts an API key (exchanged with the entitlement service for a token of
+   * `audience`, cached until shortly before it expires) or a token of
+   * `audience` (verified locally with the entitlement service's keys).
+   * @throws CredentialRejectedError when the credential is not valid for `audience`.
+   */
+  resolve(credential: string, audience: Audience): Promise<ResolvedCredential>;
+  /** Rate-limit key of a credential, without checking it. */
+  limitKey(credential: string): string;
+}
+
+const AUDIENCE_ENUM: Readonly<Record<Audience, entitlementV1.Audience>> = {
+  api: entitlementV1.Audience.API,
+  registry: entitlementV1.Audience.REGISTRY,
+  apk: entitlementV1.Audience.APK,
+};
+
+/** A cached token is exchanged again when it has less than this left. */
+const REFRESH_MARGIN_MS = 30_000;
+/** Cached exchanges kept at most (oldest dropped first). */
+const MAX_CACHED = 10_000;
+
+/** Options of {@link createCredentialResolver}. */
+export interface CredentialResolverOptions {
+  readonly entitlement: Pick<ServiceClient<typeof entitlementV1.EntitlementService>, "issueToken">;
+  readonly verifier: TokenVerifier;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
+}
+
+function hashOf(text: string): string {
+  return createHash("sha256").update(text).digest("base64url");
+}
+
+/**
+ * Resolves API keys and tokens. API key exchanges are cached by a hash of the
+ * key (never the key itself), so a busy `docker pull` or `apk update` costs one
+ * IssueToken per key and audience per token lifetime; a revoked key stops
+ * working when its cached token expires at the latest.
+ */
+export function createCredentialResolver(options: CredentialResolverOptions): CredentialResolver {
+  const now = options.now ?? (() => new Date());
+  const cache = new Map<string, Promise<ResolvedCredential>>();
+
+  function limitKey(credential: string): string {
+    const key = parseApiKey(credential.trim());
+    return key === undefined ? `token:${hashOf(credential).slice(0, 16)}` : `key:${key.id}`;
+  }
+
+  async function exchange(apiKey: string, audience: Audience): Promise<ResolvedCredential> {
+    let issued: entitlementV1.IssueTokenResponse;
+    try {
+      issued = await options.entitlement.issueToken({
+        apiKey,
+        audience: AUDIENCE_ENUM[audience],
+      });
+    } catch (error) {
+      if (
+        error instanceof TailorError &&
+        (error.code === Code.UNAUTHENTICATED || error.code === Code.PERMISSION_DENIED)
+      ) {
+        throw new CredentialRejectedError(error.message, limitKey(apiKey));
+      }
+      throw error;
+    }
+    return { token: issued.token, principal: await options.verifier.verify(issued.token, audience) };
+  }
+
+  return {
+    limitKey,
+    async resolve(credential, audience) {
+      const raw = credential.trim();
+      if (raw === "") throw new CredentialRejectedError("no credential was given", "anonymous");
+      if (parseApiKey(raw) === undefined) {
+        try {
+          return { token: raw, principal: await options.verifier.verify(raw, audience) };
+        } catch (error) {
+          if (error instanceof TokenError) {
+            throw new CredentialRejectedError(
+              `the token is not valid for "${audience}": ${error.message}`,
+              limitKey(raw),
+            );
+          }
+          throw error;
+        }
+      }
+      const cacheKey = `${audience}:${hashOf(raw)}`;
+      const cached = cache.get(cacheKey);
+      if (cached !== undefined) {
+        const resolved = await cached.catch(() => undefined);
+        if (
+          resolved !== undefined &&
+          resolved.principal.expiresAt.getTime() - now().getTime() > REFRESH_MARGIN_MS
+        ) {
+          return resolved;
+        }
+        if (cache.get(cacheKey) === cached) cache.delete(cacheKey);
+      }
+      const pending = exchange(raw, audience);
+      cache.set(cacheKey, pending);
+      if (cache.size > MAX_CACHED) {
+        const oldest = cache.keys().next().value;
+        if (oldest !== undefined) cache.delete(oldest);
+      }
+      pending.catch(() => {
+        if (cache.get(cacheKey) === pending) cache.delete(cacheKey);
+      });
+      return pending;
+    },
+  };
+}

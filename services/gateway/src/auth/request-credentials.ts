@@ -1,0 +1,89 @@
+import type { Audience } from "@tailor/auth";
+import type { FastifyRequest } from "fastify";
+import type { CredentialResolver, ResolvedCredential } from "./credentials.js";
+import { CredentialRejectedError } from "./credentials.js";
+import type { FailureLimiter } from "./failure-limiter.js";
+
+/** What a request presented in its Authorization header. */
+export interface PresentedCredential {
+  readonly scheme: "bearer" | "basic";
+  /** The bearer token, or the basic password. */
+  readonly secret: string;
+  /** The basic user name (informational only). */
+  readonly user?: string;
+}
+
+/** Reads `Authorization: Bearer <secret>` or `Authorization: Basic base64(user:secret)`. */
+export function presentedCredential(request: FastifyRequest): PresentedCredential | undefined {
+  const header = request.headers.authorization;
+  if (typeof header !== "string") return undefined;
+  const match = /^\s*(bearer|basic)\s+(\S+)\s*$/i.exec(header);
+  if (match === null) return undefined;
+  const scheme = (match[1] ?? "").toLowerCase() as "bearer" | "basic";
+  const value = match[2] ?? "";
+  if (scheme === "bearer") return { scheme, secret: value };
+  const decoded = Buffer.from(value, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon < 0) return undefined;
+  return { scheme, user: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
+}
+
+/** Outcome of {@link authenticateRequest}. */
+export type RequestAuthentication =
+  | { readonly ok: true; readonly credential: ResolvedCredential }
+  | { readonly ok: false; readonly kind: "missing"; readonly message: string }
+  | { readonly ok: false; readonly kind: "rejected"; readonly message: string }
+  | { readonly ok: false; readonly kind: "limited"; readonly message: string; readonly retryAfterSeconds: number };
+
+/** What {@link authenticateRequest} uses. */
+export interface RequestAuthenticator {
+  readonly credentials: CredentialResolver;
+  readonly failures: FailureLimiter;
+}
+
+/**
+ * Authenticates a request for `audience` with the credential of its
+ * Authorization header (bearer or basic, per `schemes`). Failed attempts count
+ * against both the credential and the client address; either over its limit
+ * answers "limited" without checking the credential.
+ */
+export async function authenticateRequest(
+  auth: RequestAuthenticator,
+  request: FastifyRequest,
+  audience: Audience,
+  schemes: readonly ("bearer" | "basic")[] = ["bearer", "basic"],
+): Promise<RequestAuthentication> {
+  const presented = presentedCredential(request);
+  if (presented === undefined || !schemes.includes(presented.scheme) || presented.secret === "") {
+    return {
+      ok: false,
+      kind: "missing",
+      message: `authentication required: send ${schemes.map((s) => (s === "bearer" ? "Authorization: Bearer <API key or token>" : "HTTP basic credentials with an API key or token as the password")).join(" or ")}`,
+    };
+  }
+  const keys = [auth.credentials.limitKey(presented.secret), `ip:${request.ip}`];
+  for (const key of keys) {
+    const wait = auth.failures.blockedFor(key);
+    if (wait !== undefined) {
+      return {
+        ok: false,
+        kind: "limited",
+        message: `too many failed authentications; try again in ${wait} s`,
+        retryAfterSeconds: wait,
+      };
+    }
+  }
+  try {
+    return { ok: true, credential: await auth.credentials.resolve(presented.secret, audience) };
+  } catch (error) {
+    if (error instanceof CredentialRejectedError) {
+      for (const key of keys) auth.failures.fail(key);
+      request.log.info(
+        { limitKey: keys[0], audience, reason: error.message },
+        "authentication failed",
+      );
+      return { ok: false, kind: "rejected", message: error.message };
+    }
+    throw error;
+  }
+}
