@@ -91,7 +91,10 @@ export function createCredentialResolver(options: CredentialResolverOptions): Cr
       }
       throw error;
     }
-    return { token: issued.token, principal: await options.verifier.verify(issued.token, audience) };
+    return {
+      token: issued.token,
+      principal: await options.verifier.verify(issued.token, audience),
+    };
   }
 
   return {

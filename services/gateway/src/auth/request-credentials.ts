@@ -33,7 +33,12 @@ export type RequestAuthentication =
   | { readonly ok: true; readonly credential: ResolvedCredential }
   | { readonly ok: false; readonly kind: "missing"; readonly message: string }
   | { readonly ok: false; readonly kind: "rejected"; readonly message: string }
-  | { readonly ok: false; readonly kind: "limited"; readonly message: string; readonly retryAfterSeconds: number };
+  | {
+      readonly ok: false;
+      readonly kind: "limited";
+      readonly message: string;
+      readonly retryAfterSeconds: number;
+    };
 
 /** What {@link authenticateRequest} uses. */
 export interface RequestAuthenticator {

@@ -4,7 +4,10 @@ import { TAILOR_VERSION } from "@tailor/service";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import Fastify, { LogController } from "fastify";
 import type { Registry } from "prom-client";
+import { registerApkRepositories } from "../apk/routes.js";
 import type { GatewayDependencies } from "../gateway-dependencies.js";
+import { registerRegistry } from "../registry/routes.js";
+import { registerRestApi } from "../rest/routes.js";
 import { registerConsoleRoute } from "./console-route.js";
 import { registerHealthRoute } from "./health-route.js";
 import { registerHttpMetrics } from "./http-metrics.js";
@@ -34,7 +37,10 @@ export function createHttpApp({ deps, clients, metrics }: HttpAppDependencies): 
     // Fastify's logger type is pino's base; our pino logger satisfies it.
     loggerInstance: deps.logger as FastifyBaseLogger,
     // One access-log line per request comes from the onResponse hook below.
-    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: "requestId" }),
+    logController: new LogController({
+      disableRequestLogging: true,
+      requestIdLogLabel: "requestId",
+    }),
     // Keep-alive sockets must not hold a stopping gateway open.
     forceCloseConnections: true,
     bodyLimit: BODY_LIMIT_BYTES,
@@ -66,7 +72,9 @@ export function createHttpApp({ deps, clients, metrics }: HttpAppDependencies): 
   registerHttpMetrics(app, metrics);
   registerHealthRoute(app, clients);
   registerMetricsRoute(app, metrics);
+  registerRestApi(app, deps);
+  registerRegistry(app, deps);
+  registerApkRepositories(app, deps);
   registerConsoleRoute(app, TAILOR_VERSION);
-  void deps;
   return app;
 }

@@ -1,3 +1,3 @@
 // Placeholder until the APK repository lands its tables.
 /** Tables holding organizations' APK repository signing keys. */
-export interface ApkKeyTables {}
+export type ApkKeyTables = {};
