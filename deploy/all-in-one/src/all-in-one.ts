@@ -11,7 +11,7 @@ import {
   serviceAddress,
 } from "@tailor/config";
 import { createEntitlementService } from "@tailor/entitlement";
-import { gatewayService } from "@tailor/gateway";
+import { createGatewayService } from "@tailor/gateway";
 import type { Logger } from "@tailor/log";
 import { createLogger } from "@tailor/log";
 import { createResolverService } from "@tailor/resolver";
@@ -151,7 +151,7 @@ export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllI
       // Workers run in this process (TAILOR_BUILDER_ROLE defaults to "all").
       builder: createBuilderService({ environment: withServiceKey, blobs }),
       "build-history": buildHistoryService,
-      gateway: gatewayService,
+      gateway: createGatewayService({ environment: withServiceKey, blobs }),
     };
     for (const name of SERVICE_NAMES) {
       services.push(await startService(definitions[name], deps, serviceAddress(config, name)));

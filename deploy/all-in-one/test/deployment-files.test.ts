@@ -15,6 +15,7 @@ import {
   SERVICE_NAMES,
 } from "@tailor/config";
 import { entitlementSpec } from "@tailor/entitlement";
+import { gatewaySpec } from "@tailor/gateway";
 import { resolverSpec } from "@tailor/resolver";
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
@@ -22,7 +23,15 @@ import { parse, parseAllDocuments } from "yaml";
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 // Shared variables plus those a single service reads; any of them may appear in deployments.
 const knownVariables = new Set(
-  [platformSpec, catalogSpec, entitlementSpec, resolverSpec, builderSpec, buildHistorySpec].flatMap(
+  [
+    platformSpec,
+    catalogSpec,
+    entitlementSpec,
+    resolverSpec,
+    builderSpec,
+    buildHistorySpec,
+    gatewaySpec,
+  ].flatMap(
     (spec) => Object.values(spec).map((field) => field.name),
   ),
 );
