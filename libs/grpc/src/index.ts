@@ -25,6 +25,7 @@ export { createHealthClient } from "./health-client.js";
 export type { HealthHold, HealthReporter, ServingStatus } from "./health-reporter.js";
 export type { InProcessClientOptions } from "./in-process-client.js";
 export { createInProcessClient } from "./in-process-client.js";
+export { InvalidFieldError } from "./invalid-field-error.js";
 export { mapErrors } from "./map-errors.js";
 export type { RetryPolicy } from "./retry-policy.js";
 export { DEFAULT_RETRY_POLICY, DEFAULT_RETRYABLE_CODES } from "./retry-policy.js";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Code } from "./code.js";
+import { InvalidFieldError } from "./invalid-field-error.js";
 import { mapErrors } from "./map-errors.js";
 import { TailorError } from "./tailor-error.js";
 
@@ -33,5 +34,18 @@ describe("mapErrors", () => {
         throw original;
       }, toStatus),
     ).rejects.toBe(original);
+  });
+
+  it("turns an InvalidFieldError no service mapped into INVALID_ARGUMENT naming the field", async () => {
+    const failure = await mapErrors(async () => {
+      throw new InvalidFieldError("packages[2]", 'packages[2] "curl>>1" is not a valid atom');
+    }, toStatus).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(TailorError);
+    expect(failure).toMatchObject({
+      code: Code.INVALID_ARGUMENT,
+      field: "packages[2]",
+      reason: "invalid_field",
+      message: 'packages[2] "curl>>1" is not a valid atom',
+    });
   });
 });

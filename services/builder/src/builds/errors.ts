@@ -1,15 +1,6 @@
 /** Errors of build requests and builds; handlers map them to gRPC statuses (handlers/to-status.ts). */
 
-/** A request field that is missing or malformed. */
-export class InvalidFieldError extends Error {
-  override readonly name = "InvalidFieldError";
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { InvalidFieldError } from "@tailor/grpc";
 
 /** No build with this id (or not one the caller may see). */
 export class BuildNotFoundError extends Error {

@@ -2,20 +2,12 @@ import { Code, mapErrors, TailorError } from "@tailor/grpc";
 import {
   BuildFinishedError,
   BuildNotFoundError,
-  InvalidFieldError,
   ManifestNotFoundError,
   RepositoryNotFoundError,
 } from "../builds/errors.js";
 
 /** The builder's handler edge: maps its domain errors to gRPC statuses; nothing else does. */
 export function toStatus(error: unknown): unknown {
-  if (error instanceof InvalidFieldError) {
-    return new TailorError(Code.INVALID_ARGUMENT, error.message, {
-      reason: "invalid_field",
-      field: error.field,
-      cause: error,
-    });
-  }
   if (error instanceof BuildNotFoundError) {
     return new TailorError(Code.NOT_FOUND, error.message, {
       reason: "build_not_found",

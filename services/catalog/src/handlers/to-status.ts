@@ -17,7 +17,6 @@ import {
 } from "../packages/errors.js";
 import { InvalidPageTokenError } from "../packages/package-listing.js";
 import {
-  InvalidFieldError,
   RepositoryExistsError,
   RepositoryKindError,
   RepositoryNotFoundError,
@@ -35,13 +34,6 @@ import { IndexRejectedError, SyncLeaseLostError } from "../sync/errors.js";
  * nothing else does.
  */
 export function toStatus(error: unknown): unknown {
-  if (error instanceof InvalidFieldError) {
-    return new TailorError(Code.INVALID_ARGUMENT, error.message, {
-      reason: "invalid_field",
-      field: error.field,
-      cause: error,
-    });
-  }
   if (error instanceof InvalidPageTokenError) {
     return new TailorError(Code.INVALID_ARGUMENT, error.message, {
       reason: "invalid_page_token",

@@ -1,15 +1,4 @@
-/** A request field does not have the required shape. */
-export class InvalidFieldError extends Error {
-  override readonly name = "InvalidFieldError";
-  constructor(
-    /** The request field, e.g. `trusted_keys[1].pem`. */
-    readonly field: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export { InvalidFieldError } from "@tailor/grpc";
 
 /** No repository has the given name. */
 export class RepositoryNotFoundError extends Error {

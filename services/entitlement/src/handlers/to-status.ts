@@ -11,7 +11,6 @@ import {
   OrganizationNameTakenError,
   OrganizationNotFoundError,
 } from "../organizations/errors.js";
-import { InvalidFieldError } from "../requests/errors.js";
 import { InvalidApiKeyError, TokenIdentityGoneError } from "../tokens/errors.js";
 
 /** The handler edge: maps domain errors to gRPC status codes, nothing else does. */
@@ -36,13 +35,6 @@ export function toStatus(error: unknown): unknown {
     return new TailorError(Code.INVALID_ARGUMENT, error.message, {
       reason: "invalid_page_token",
       field: "page.token",
-      cause: error,
-    });
-  }
-  if (error instanceof InvalidFieldError) {
-    return new TailorError(Code.INVALID_ARGUMENT, error.message, {
-      reason: "invalid_field",
-      field: error.field,
       cause: error,
     });
   }

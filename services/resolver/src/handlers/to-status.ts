@@ -1,7 +1,6 @@
 import { Code, mapErrors, TailorError } from "@tailor/grpc";
 import {
   ArchNotAvailableError,
-  InvalidFieldError,
   SourceImageNotEntitledError,
   SourceImageUnresolvableError,
   UniverseNotReadyError,
@@ -10,13 +9,6 @@ import { SourceImageNotFoundError } from "../source-images/source-image-cache.js
 
 /** The resolver's handler edge: maps its domain errors to gRPC statuses; nothing else does. */
 export function toStatus(error: unknown): unknown {
-  if (error instanceof InvalidFieldError) {
-    return new TailorError(Code.INVALID_ARGUMENT, error.message, {
-      reason: "invalid_field",
-      field: error.field,
-      cause: error,
-    });
-  }
   if (error instanceof SourceImageNotFoundError) {
     return new TailorError(Code.NOT_FOUND, error.message, {
       reason: "source_image_not_found",

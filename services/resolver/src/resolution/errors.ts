@@ -21,16 +21,7 @@ export class UniverseNotReadyError extends Error {
   }
 }
 
-/** A required request field is empty or malformed. */
-export class InvalidFieldError extends Error {
-  override readonly name = "InvalidFieldError";
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { InvalidFieldError } from "@tailor/grpc";
 
 /** The source image's own packages have no closure: the catalog's definition is broken for this arch. */
 export class SourceImageUnresolvableError extends Error {
