@@ -149,7 +149,14 @@ export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllI
       catalog: createCatalogService({ environment, blobs }),
       resolver: createResolverService({ environment: withServiceKey }),
       // Workers run in this process (TAILOR_BUILDER_ROLE defaults to "all").
-      builder: createBuilderService({ environment: withServiceKey, blobs }),
+      builder: createBuilderService({
+        environment: {
+          // -dev images list this gateway's private APK repository unless told otherwise.
+          TAILOR_BUILDER_APK_REPOSITORY_URL: `${publicUrl(config, environment)}/apk`,
+          ...withServiceKey,
+        },
+        blobs,
+      }),
       "build-history": buildHistoryService,
       gateway: createGatewayService({ environment: withServiceKey, blobs }),
     };
@@ -176,4 +183,12 @@ export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllI
     );
     throw error;
   }
+}
+
+/** Where clients reach this all-in-one's gateway: TAILOR_GATEWAY_PUBLIC_URL, else its listen address. */
+function publicUrl(config: PlatformConfig, environment: Environment): string {
+  const configured = environment.TAILOR_GATEWAY_PUBLIC_URL?.trim();
+  if (configured !== undefined && configured !== "") return configured.replace(/\/+$/, "");
+  const host = config.httpHost === "0.0.0.0" ? "127.0.0.1" : config.httpHost;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${config.httpPort}`;
 }
