@@ -44,7 +44,10 @@ export function createHttpApp({ deps, clients, metrics }: HttpAppDependencies): 
     // Keep-alive sockets must not hold a stopping gateway open.
     forceCloseConnections: true,
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: true,
+    // Forwarded headers only from proxies the operator named; anyone else could fake their address.
+    trustProxy: trustedProxies(deps.config.trustedProxies),
+    // Tags may be 128 characters; fastify's default stops matching parameters at 100.
+    maxParamLength: 256,
     genReqId(request) {
       const offered = request.headers["x-request-id"];
       return typeof offered === "string" && CLIENT_REQUEST_ID.test(offered)
@@ -77,4 +80,13 @@ export function createHttpApp({ deps, clients, metrics }: HttpAppDependencies): 
   registerApkRepositories(app, deps);
   registerConsoleRoute(app, TAILOR_VERSION);
   return app;
+}
+
+/** TAILOR_GATEWAY_TRUSTED_PROXIES as fastify's trustProxy: a list of addresses/CIDRs, or none. */
+function trustedProxies(configured: string | undefined): string[] | false {
+  const list = (configured ?? "")
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
+  return list.length === 0 ? false : list;
 }

@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { parseByteRange } from "./byte-range.js";
+
+describe("parseByteRange", () => {
+  it("serves the whole blob without a Range header, for other units and for several ranges", () => {
+    expect(parseByteRange(undefined, 100)).toEqual({ kind: "full" });
+    expect(parseByteRange("  ", 100)).toEqual({ kind: "full" });
+    expect(parseByteRange("items=0-5", 100)).toEqual({ kind: "full" });
+    expect(parseByteRange("bytes=0-1,5-9", 100)).toEqual({ kind: "full" });
+  });
+
+  it.each([
+    ["bytes=0-9", { start: 0, end: 9 }],
+    ["bytes=10-", { start: 10, end: 99 }],
+    ["bytes=90-500", { start: 90, end: 99 }],
+    ["bytes=-10", { start: 90, end: 99 }],
+    ["bytes=-1000", { start: 0, end: 99 }],
+    ["Bytes = 5 - 5", { start: 5, end: 5 }],
+    ["bytes=99-99", { start: 99, end: 99 }],
+  ])("reads %s of a 100-byte blob", (header, range) => {
+    expect(parseByteRange(header, 100)).toEqual({ kind: "partial", ...range });
+  });
+
+  it.each([
+    ["bytes=100-", "past the blob's 100 bytes"],
+    ["bytes=150-200", "past the blob's 100 bytes"],
+    ["bytes=9-3", "ends before it starts"],
+    ["bytes=-0", "is empty"],
+    ["bytes=-", "names no bytes"],
+    ["bytes=a-b", "malformed byte range"],
+    ["bytes=", "lists no range"],
+    ["nonsense", "malformed Range header"],
+    ["bytes=99999999999999999999-", "too large"],
+  ])("refuses %s of a 100-byte blob", (header, reason) => {
+    const parsed = parseByteRange(header, 100);
+    expect(parsed.kind).toBe("unsatisfiable");
+    expect(parsed.kind === "unsatisfiable" ? parsed.reason : "").toContain(reason);
+  });
+
+  it("has no range to serve of an empty blob", () => {
+    expect(parseByteRange("bytes=0-", 0).kind).toBe("unsatisfiable");
+    expect(parseByteRange("bytes=-5", 0).kind).toBe("unsatisfiable");
+  });
+});
