@@ -5,7 +5,7 @@ import type { Kysely } from "@tailor/db";
 import type { HandlerContext } from "@tailor/grpc";
 import type { Logger } from "@tailor/log";
 import type { OutboxRelay } from "@tailor/outbox";
-import type { catalogV1, entitlementV1, resolverV1 } from "@tailor/proto";
+import type { catalogV1, entitlementV1, gatewayV1, resolverV1 } from "@tailor/proto";
 import type { ServiceClient } from "@tailor/service";
 import type { BuilderConfig } from "./config.js";
 import type { BuilderDatabase } from "./store/builder-database.js";
@@ -23,6 +23,8 @@ export interface BuilderDependencies {
   readonly catalog: ServiceClient<typeof catalogV1.CatalogService>;
   readonly entitlement: ServiceClient<typeof entitlementV1.EntitlementService>;
   readonly resolver: ServiceClient<typeof resolverV1.ResolverService>;
+  /** Public keys of organizations' private APK repositories (for -dev images). */
+  readonly gateway: ServiceClient<typeof gatewayV1.GatewayService>;
   /** Verifies the caller's `api` token; UNAUTHENTICATED when missing or invalid. */
   authenticate(ctx: Pick<HandlerContext, "metadata">): Promise<Principal>;
   /** Metadata that forwards the caller's own credentials on a call to another service. */

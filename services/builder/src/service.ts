@@ -16,7 +16,7 @@ import { consumers } from "@tailor/bus";
 import type { Environment } from "@tailor/config";
 import { createOutboxRelay } from "@tailor/outbox";
 import type { eventsV1 } from "@tailor/proto";
-import { builderV1, catalogV1, entitlementV1, resolverV1 } from "@tailor/proto";
+import { builderV1, catalogV1, entitlementV1, gatewayV1, resolverV1 } from "@tailor/proto";
 import type { ServiceDefinition } from "@tailor/service";
 import { databaseOf, serviceInfo } from "@tailor/service";
 import type { BuilderDependencies } from "./builder-dependencies.js";
@@ -115,6 +115,7 @@ export function createBuilderService(options: BuilderServiceOptions = {}): Servi
         catalog,
         entitlement,
         resolver,
+        gateway: context.clients.get("gateway", gatewayV1.GatewayService),
         authenticate: (ctx) => authenticate(ctx, verifier, "api"),
         callerMetadata(ctx) {
           const token = bearerToken(ctx);

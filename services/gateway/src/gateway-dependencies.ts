@@ -4,6 +4,7 @@ import type { Logger } from "@tailor/log";
 import type { builderV1, catalogV1, entitlementV1, historyV1, resolverV1 } from "@tailor/proto";
 import type { ServiceClient } from "@tailor/service";
 import type { FastifyRequest } from "fastify";
+import type { ApkRepositoryKeys } from "./apk/repository-keys.js";
 import type { RequestAuthenticator } from "./auth/request-credentials.js";
 import type { GatewayConfig } from "./config.js";
 import type { GatewayDatabase } from "./store/gateway-database.js";
@@ -21,6 +22,8 @@ export interface GatewayDependencies {
   readonly config: GatewayConfig;
   readonly logger: Logger;
   readonly db: Kysely<GatewayDatabase>;
+  /** Organizations' APK repository signing keys (created on first use, rotated by age). */
+  readonly apkKeys: ApkRepositoryKeys;
   /** The shared blob store: image blobs and package bytes are streamed from it. */
   readonly blobs: BlobStore;
   readonly entitlement: ServiceClient<typeof entitlementV1.EntitlementService>;

@@ -1,5 +1,6 @@
 import type { TokenKeySource } from "@tailor/auth";
 import {
+  authenticate,
   createTokenVerifier,
   entitlementServiceCredentials,
   entitlementTokenKeys,
@@ -16,12 +17,14 @@ import {
   resolverV1,
 } from "@tailor/proto";
 import type { ServiceDefinition } from "@tailor/service";
-import { databaseOf, serviceInfo } from "@tailor/service";
+import { databaseOf } from "@tailor/service";
+import { createApkRepositoryKeys } from "./apk/repository-keys.js";
 import { createCredentialResolver } from "./auth/credentials.js";
 import { createFailureLimiter } from "./auth/failure-limiter.js";
 import { loadGatewayConfig } from "./config.js";
 import type { GatewayDependencies } from "./gateway-dependencies.js";
 import { ServiceCredentialsMissingError } from "./gateway-dependencies.js";
+import { createGatewayHandlers } from "./grpc/gateway-handlers.js";
 import { createHttpApp } from "./http/create-http-app.js";
 import type { GatewayDatabase } from "./store/gateway-database.js";
 import { migrations } from "./store/migrations/index.js";
@@ -54,9 +57,6 @@ export function createGatewayService(options: GatewayServiceOptions = {}): Servi
     async start(context) {
       const config = loadGatewayConfig(options.environment ?? process.env);
       const { logger, clients } = context;
-      context.grpc.add(gatewayV1.GatewayService, {
-        getServiceInfo: () => ({ info: serviceInfo("gateway") }),
-      });
       const entitlement = clients.get("entitlement", entitlementV1.EntitlementService);
       const verifier = createTokenVerifier({
         keys: options.tokenKeys ?? entitlementTokenKeys(entitlement),
@@ -80,11 +80,28 @@ export function createGatewayService(options: GatewayServiceOptions = {}): Servi
           natsUrl: context.config.natsUrl ?? "nats://127.0.0.1:4222",
           logger,
         }));
+      const now = options.now ?? (() => new Date());
+      const db = databaseOf<GatewayDatabase>(context);
+      const apkKeys = createApkRepositoryKeys({
+        db,
+        rotationDays: config.apkKeyRotationDays,
+        now,
+        logger,
+      });
+      context.grpc.add(
+        gatewayV1.GatewayService,
+        createGatewayHandlers({
+          authenticate: (ctx) => authenticate(ctx, verifier, "api"),
+          entitlement,
+          apkKeys,
+        }),
+      );
       const requestId = (request: { id: unknown }) => ({ "x-request-id": String(request.id) });
       const deps: GatewayDependencies = {
         config,
         logger,
-        db: databaseOf<GatewayDatabase>(context),
+        db,
+        apkKeys,
         blobs,
         entitlement,
         catalog: clients.get("catalog", catalogV1.CatalogService),
@@ -111,7 +128,7 @@ export function createGatewayService(options: GatewayServiceOptions = {}): Servi
           if (config.publicUrl !== undefined) return config.publicUrl.replace(/\/+$/, "");
           return `${request.protocol}://${request.host}`;
         },
-        now: options.now ?? (() => new Date()),
+        now,
       };
       const app = createHttpApp({ deps, clients, metrics: context.metrics });
       await app.listen({ host: context.config.httpHost, port: context.config.httpPort });

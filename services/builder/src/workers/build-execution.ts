@@ -243,6 +243,7 @@ export async function executeBuild(context: BuildExecutionContext): Promise<Buil
 
   // 5. Assemble every arch and variant.
   const repository = repositoryName(organization.name, build.customImage);
+  const repositoryKeys = await privateRepositoryKeys(deps, build.orgId, call, log);
   const sink = blobSinkOver(deps, signal);
   const stored: StoredBlob[] = [];
   const manifests: StoredBlob[] = [];
@@ -269,6 +270,7 @@ export async function executeBuild(context: BuildExecutionContext): Promise<Buil
               variant,
               orgName: organization.name,
               apkRepositoryUrl: deps.config.apkRepositoryUrl,
+              repositoryKeys,
             }),
             sourceDateEpoch,
             imageName: repository,
@@ -575,4 +577,35 @@ function assemblyFailure(error: unknown, variant: string, arch: string): unknown
     return new BuildFailure("invalid_config", `${where}: ${error.message}`, { cause: error });
   }
   return error;
+}
+
+/**
+ * The public keys of the organization's private APK repository, for the
+ * `-dev` variant's /etc/apk/keys, when that repository is configured. A
+ * gateway that cannot answer costs the image its key, not the build: the
+ * log says so and `apk update` in the image will ask for the key.
+ */
+async function privateRepositoryKeys(
+  deps: BuilderDependencies,
+  orgId: string,
+  call: { metadata: Record<string, string>; signal: AbortSignal },
+  log: BuildLog,
+): Promise<{ name: string; pem: string }[]> {
+  if (deps.config.apkRepositoryUrl === undefined) return [];
+  try {
+    const { keys } = await deps.gateway.getApkRepositoryKeys({ orgId }, call);
+    log.info(
+      "keys",
+      `-dev images trust the private APK repository keys ${keys.map((key) => key.name).join(", ")}`,
+    );
+    return keys.map((key) => ({ name: key.name, pem: key.publicKeyPem }));
+  } catch (error) {
+    if (call.signal.aborted) throw error;
+    log.line(
+      "warn",
+      "keys",
+      `cannot get the private APK repository's keys from the gateway (${error instanceof Error ? error.message : String(error)}); -dev images will not trust it until rebuilt`,
+    );
+    return [];
+  }
 }

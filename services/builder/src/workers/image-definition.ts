@@ -36,7 +36,8 @@ function record(map: Record<string, string>): Record<string, string> | undefined
  * The image definition of one variant of a custom image: the source image's
  * run configuration and accounts with the overlay merged in. Runtime
  * repositories are the overlay's; the `-dev` variant also lists the
- * organization's private repository when its base URL is configured.
+ * organization's private repository when its base URL is configured, and
+ * trusts that repository's keys.
  */
 export function imageDefinitionFor(input: {
   sourceImage: catalogV1.SourceImage;
@@ -44,6 +45,8 @@ export function imageDefinitionFor(input: {
   variant: "image" | "dev";
   orgName: string;
   apkRepositoryUrl: string | undefined;
+  /** Public keys of the organization's private repository (installed in the -dev variant). */
+  repositoryKeys?: readonly { name: string; pem: string }[];
 }): ImageDefinition {
   const { sourceImage, overlay } = input;
   const source: ImageDefinition = {};
@@ -75,6 +78,8 @@ export function imageDefinitionFor(input: {
   const repositories = [...(overlay?.repositories ?? [])];
   if (input.variant === "dev" && input.apkRepositoryUrl !== undefined) {
     repositories.unshift(`${input.apkRepositoryUrl.replace(/\/+$/, "")}/${input.orgName}`);
+    const repositoryKeys = input.repositoryKeys ?? [];
+    if (repositoryKeys.length > 0) added.keys = [...repositoryKeys, ...(added.keys ?? [])];
   }
   if (repositories.length > 0) added.repositories = repositories;
   return mergeImageDefinitions(source, added);

@@ -12,7 +12,6 @@ import { createIndexSigner } from "./index-signer.js";
 import { repositoryJwks } from "./jwks.js";
 import { createOrganizationLookup } from "./organization-lookup.js";
 import type { ApkOrganization } from "./repository-key.js";
-import { createApkRepositoryKeys } from "./repository-keys.js";
 
 /** The challenge apk-tools answers with its HTTP_AUTH basic credentials. */
 export const APK_BASIC_CHALLENGE = 'Basic realm="Tailor APK repository"';
@@ -38,12 +37,7 @@ type ArchParams = { org: string; arch: string };
  */
 export function registerApkRepositories(app: FastifyInstance, deps: GatewayDependencies): void {
   const now = () => deps.now();
-  const keys = createApkRepositoryKeys({
-    db: deps.db,
-    rotationDays: deps.config.apkKeyRotationDays,
-    now,
-    logger: deps.logger,
-  });
+  const keys = deps.apkKeys;
   const indexes = createEntitledIndexCache({ ttlSeconds: deps.config.apkIndexCacheSeconds, now });
   const signer = createIndexSigner();
   const organizations = createOrganizationLookup(deps);

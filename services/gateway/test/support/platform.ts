@@ -106,6 +106,8 @@ export interface PublishOptions {
 export interface TestPlatformOptions {
   /** Extra gateway variables (TAILOR_GATEWAY_*). */
   readonly gatewayEnvironment?: Environment;
+  /** Extra builder variables (TAILOR_BUILDER_*). */
+  readonly builderEnvironment?: Environment;
 }
 
 /**
@@ -239,6 +241,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
           TAILOR_SERVICE_API_KEY: serviceKey,
           TAILOR_BUILDER_CACHE_DIR: join(workDir, "cache"),
           TAILOR_BUILDER_PLANNER_DEBOUNCE_MS: "300",
+          ...options.builderEnvironment,
         },
         blobs,
       }),

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tailor/gateway/v1/gateway.proto.
  */
 export const file_tailor_gateway_v1_gateway: GenFile = /*@__PURE__*/
-  fileDesc("Ch90YWlsb3IvZ2F0ZXdheS92MS9nYXRld2F5LnByb3RvEhF0YWlsb3IuZ2F0ZXdheS52MSIXChVHZXRTZXJ2aWNlSW5mb1JlcXVlc3QiRQoWR2V0U2VydmljZUluZm9SZXNwb25zZRIrCgRpbmZvGAEgASgLMh0udGFpbG9yLmNvbW1vbi52MS5TZXJ2aWNlSW5mbzJ8Cg5HYXRld2F5U2VydmljZRJqCg5HZXRTZXJ2aWNlSW5mbxIoLnRhaWxvci5nYXRld2F5LnYxLkdldFNlcnZpY2VJbmZvUmVxdWVzdBopLnRhaWxvci5nYXRld2F5LnYxLkdldFNlcnZpY2VJbmZvUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_tailor_common_v1_types]);
+  fileDesc("Ch90YWlsb3IvZ2F0ZXdheS92MS9nYXRld2F5LnByb3RvEhF0YWlsb3IuZ2F0ZXdheS52MSIXChVHZXRTZXJ2aWNlSW5mb1JlcXVlc3QiRQoWR2V0U2VydmljZUluZm9SZXNwb25zZRIrCgRpbmZvGAEgASgLMh0udGFpbG9yLmNvbW1vbi52MS5TZXJ2aWNlSW5mbyItChtHZXRBcGtSZXBvc2l0b3J5S2V5c1JlcXVlc3QSDgoGb3JnX2lkGAEgASgJIkkKEEFwa1JlcG9zaXRvcnlLZXkSDAoEbmFtZRgBIAEoCRIWCg5wdWJsaWNfa2V5X3BlbRgCIAEoCRIPCgdjdXJyZW50GAMgASgIImMKHEdldEFwa1JlcG9zaXRvcnlLZXlzUmVzcG9uc2USEAoIb3JnX25hbWUYASABKAkSMQoEa2V5cxgCIAMoCzIjLnRhaWxvci5nYXRld2F5LnYxLkFwa1JlcG9zaXRvcnlLZXky+gEKDkdhdGV3YXlTZXJ2aWNlEmoKDkdldFNlcnZpY2VJbmZvEigudGFpbG9yLmdhdGV3YXkudjEuR2V0U2VydmljZUluZm9SZXF1ZXN0GikudGFpbG9yLmdhdGV3YXkudjEuR2V0U2VydmljZUluZm9SZXNwb25zZSIDkAIBEnwKFEdldEFwa1JlcG9zaXRvcnlLZXlzEi4udGFpbG9yLmdhdGV3YXkudjEuR2V0QXBrUmVwb3NpdG9yeUtleXNSZXF1ZXN0Gi8udGFpbG9yLmdhdGV3YXkudjEuR2V0QXBrUmVwb3NpdG9yeUtleXNSZXNwb25zZSIDkAICYgZwcm90bzM", [file_tailor_common_v1_types]);
 
 /**
  * GetServiceInfoRequest has no fields yet.
@@ -49,8 +49,85 @@ export const GetServiceInfoResponseSchema: GenMessage<GetServiceInfoResponse> = 
   messageDesc(file_tailor_gateway_v1_gateway, 1);
 
 /**
- * GatewayService is the gateway's own small gRPC surface (health and identity); its public API is HTTP.
- * Later issues add its domain methods; every service starts with identity.
+ * GetApkRepositoryKeysRequest names the organization.
+ *
+ * @generated from message tailor.gateway.v1.GetApkRepositoryKeysRequest
+ */
+export type GetApkRepositoryKeysRequest = Message<"tailor.gateway.v1.GetApkRepositoryKeysRequest"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+};
+
+/**
+ * Describes the message tailor.gateway.v1.GetApkRepositoryKeysRequest.
+ * Use `create(GetApkRepositoryKeysRequestSchema)` to create a new message.
+ */
+export const GetApkRepositoryKeysRequestSchema: GenMessage<GetApkRepositoryKeysRequest> = /*@__PURE__*/
+  messageDesc(file_tailor_gateway_v1_gateway, 2);
+
+/**
+ * ApkRepositoryKey is one public key of an organization's APK repository.
+ *
+ * @generated from message tailor.gateway.v1.ApkRepositoryKey
+ */
+export type ApkRepositoryKey = Message<"tailor.gateway.v1.ApkRepositoryKey"> & {
+  /**
+   * Key file name as installed in /etc/apk/keys, e.g. "acme-20261128-3f9a1c2e.rsa.pub".
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * SPKI PEM (the file's content).
+   *
+   * @generated from field: string public_key_pem = 2;
+   */
+  publicKeyPem: string;
+
+  /**
+   * True for the key new indexes are signed with first.
+   *
+   * @generated from field: bool current = 3;
+   */
+  current: boolean;
+};
+
+/**
+ * Describes the message tailor.gateway.v1.ApkRepositoryKey.
+ * Use `create(ApkRepositoryKeySchema)` to create a new message.
+ */
+export const ApkRepositoryKeySchema: GenMessage<ApkRepositoryKey> = /*@__PURE__*/
+  messageDesc(file_tailor_gateway_v1_gateway, 3);
+
+/**
+ * GetApkRepositoryKeysResponse lists the signing keys, current first.
+ *
+ * @generated from message tailor.gateway.v1.GetApkRepositoryKeysResponse
+ */
+export type GetApkRepositoryKeysResponse = Message<"tailor.gateway.v1.GetApkRepositoryKeysResponse"> & {
+  /**
+   * @generated from field: string org_name = 1;
+   */
+  orgName: string;
+
+  /**
+   * @generated from field: repeated tailor.gateway.v1.ApkRepositoryKey keys = 2;
+   */
+  keys: ApkRepositoryKey[];
+};
+
+/**
+ * Describes the message tailor.gateway.v1.GetApkRepositoryKeysResponse.
+ * Use `create(GetApkRepositoryKeysResponseSchema)` to create a new message.
+ */
+export const GetApkRepositoryKeysResponseSchema: GenMessage<GetApkRepositoryKeysResponse> = /*@__PURE__*/
+  messageDesc(file_tailor_gateway_v1_gateway, 4);
+
+/**
+ * GatewayService is the gateway's own small gRPC surface; its public API is HTTP.
  *
  * @generated from service tailor.gateway.v1.GatewayService
  */
@@ -64,6 +141,20 @@ export const GatewayService: GenService<{
     methodKind: "unary";
     input: typeof GetServiceInfoRequestSchema;
     output: typeof GetServiceInfoResponseSchema;
+  },
+  /**
+   * GetApkRepositoryKeys returns the public keys that sign an organization's
+   * private APK repository now (the current key first, then the previous one
+   * during its overlap), creating the first key when there is none. The
+   * builder puts them into -dev images' /etc/apk/keys. Members of the
+   * organization and administrators only (another organization: NOT_FOUND).
+   *
+   * @generated from rpc tailor.gateway.v1.GatewayService.GetApkRepositoryKeys
+   */
+  getApkRepositoryKeys: {
+    methodKind: "unary";
+    input: typeof GetApkRepositoryKeysRequestSchema;
+    output: typeof GetApkRepositoryKeysResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_tailor_gateway_v1_gateway, 0);
