@@ -122,11 +122,28 @@ export function registerApiRoutes(
       // Validation failures answer in the REST error format, naming the field.
       attachValidation: true,
       async handler(request, reply) {
+        let credential: ResolvedCredential | undefined;
+        if (route.auth !== "none") {
+          const outcome = await authenticateRequest(deps.auth, request, "api", ["bearer"]);
+          if (!outcome.ok) {
+            if (outcome.kind === "limited") {
+              reply.header("retry-after", String(outcome.retryAfterSeconds));
+              return sendApiError(request, reply, 429, "RATE_LIMITED", outcome.message);
+            }
+            reply.header("www-authenticate", 'Bearer realm="tailor"');
+            return sendApiError(request, reply, 401, "UNAUTHENTICATED", outcome.message);
+          }
+          credential = outcome.credential;
+        }
+        // Credentials first: an anonymous caller learns nothing from validation errors.
         if (request.validationError !== undefined) {
           const error = request.validationError;
           const first = error.validation?.[0];
           const where = error.validationContext === "querystring" ? "query" : "body";
-          const path = (first?.instancePath ?? "").replace(/^\//, "").replace(/\//g, ".");
+          const path = (first?.instancePath ?? "")
+            .replace(/^\//, "")
+            .replace(/\/(\d+)(?=\/|$)/g, "[$1]")
+            .replace(/\//g, ".");
           const missing =
             first?.keyword === "required"
               ? String((first.params as { missingProperty?: string }).missingProperty ?? "")
@@ -140,19 +157,6 @@ export function registerApiRoutes(
             `${where}${field === "" ? "" : ` field "${field}"`} ${first?.message ?? "is not valid"}`,
             field === "" ? {} : { field },
           );
-        }
-        let credential: ResolvedCredential | undefined;
-        if (route.auth !== "none") {
-          const outcome = await authenticateRequest(deps.auth, request, "api", ["bearer"]);
-          if (!outcome.ok) {
-            if (outcome.kind === "limited") {
-              reply.header("retry-after", String(outcome.retryAfterSeconds));
-              return sendApiError(request, reply, 429, "RATE_LIMITED", outcome.message);
-            }
-            reply.header("www-authenticate", 'Bearer realm="tailor"');
-            return sendApiError(request, reply, 401, "UNAUTHENTICATED", outcome.message);
-          }
-          credential = outcome.credential;
         }
         const abort = new AbortController();
         const onClose = () => {
