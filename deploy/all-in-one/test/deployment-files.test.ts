@@ -31,9 +31,7 @@ const knownVariables = new Set(
     builderSpec,
     buildHistorySpec,
     gatewaySpec,
-  ].flatMap(
-    (spec) => Object.values(spec).map((field) => field.name),
-  ),
+  ].flatMap((spec) => Object.values(spec).map((field) => field.name)),
 );
 
 interface ComposeService {
