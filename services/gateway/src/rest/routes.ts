@@ -3,6 +3,7 @@ import type { GatewayDependencies } from "../gateway-dependencies.js";
 import { sendApiError } from "../http/errors.js";
 import type { ApiRoute } from "./api-route.js";
 import { registerApiRoutes } from "./api-route.js";
+import { apkKeyRoutes } from "./apk-keys-routes.js";
 import { authRoutes } from "./auth-routes.js";
 import { buildRoutes } from "./build-routes.js";
 import { customizeRoutes } from "./customize-routes.js";
@@ -23,6 +24,7 @@ export const apiV1Routes: readonly ApiRoute[] = [
   ...imageRoutes,
   ...customizeRoutes,
   ...buildRoutes,
+  ...apkKeyRoutes,
 ];
 
 /** GET /api/openapi.json: the document of every route, itself included. */
