@@ -17,6 +17,11 @@ import { migrations } from "./store/migrations/index.js";
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 /** How often a live tail re-reads when no local notification arrives (lines recorded by another replica). */
 const TAIL_POLL_MS = 1_000;
+/**
+ * How long readers of a log wait for a missing line once the line after it is
+ * stored: longer than the recorder's redelivery of a failed insert (1 s).
+ */
+const LOG_GAP_WAIT_MS = 5_000;
 
 /** What tests and the all-in-one launcher may supply instead of the defaults. */
 export interface BuildHistoryServiceOptions {
@@ -66,6 +71,7 @@ export function createBuildHistoryService(
           authenticate: (ctx) => authenticate(ctx, verifier, "api"),
           now,
           tailPollMs: TAIL_POLL_MS,
+          logGapWaitMs: LOG_GAP_WAIT_MS,
         }),
       });
 

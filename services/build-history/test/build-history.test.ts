@@ -2,6 +2,7 @@
 // on the bus become build records, logs, versions and tag moves, read back over
 // gRPC with the org scoping of "api" tokens.
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { Role } from "@tailor/auth";
 import {
@@ -26,6 +27,7 @@ import {
 } from "@tailor/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBuildHistoryService } from "../src/index.js";
+import type { HistoryDatabase } from "../src/store/history.table.js";
 
 const logger = testLogger();
 const { BuildStatus } = historyV1;
@@ -297,6 +299,91 @@ describe("build history", () => {
       viewerA,
     );
     expect(page2.lines.map((l) => l.seq)).toEqual([3n, 4n, 5n]);
+  });
+
+  /** Seqs of a build's lines as stored right now (read from the service's own tables). */
+  const storedSeqs = async (buildId: string) =>
+    (
+      await pg.database
+        .forSchema<HistoryDatabase>("build_history")
+        .selectFrom("build_log_lines")
+        .select("seq")
+        .where("build_id", "=", buildId)
+        .orderBy("seq")
+        .execute()
+    ).map((row) => Number(row.seq));
+  /** Follows TailBuildLog to its end; `seqs` grows as lines arrive. */
+  const follow = (buildId: string) => {
+    const seqs: number[] = [];
+    const done = (async () => {
+      for await (const response of history.tailBuildLog(
+        { id: buildId },
+        { ...viewerA, deadlineMs: 25_000 },
+      )) {
+        seqs.push(Number(response.line?.seq ?? 0));
+      }
+      return seqs;
+    })();
+    // A test failing before it awaits `done` must not leave an unhandled rejection behind.
+    done.catch(() => undefined);
+    return { seqs, done };
+  };
+  /** Every page of GetBuildLog from the first, following the page tokens. */
+  const allPages = async (buildId: string, size: number) => {
+    const seqs: number[] = [];
+    let token = "";
+    do {
+      const page = await history.getBuildLog({ id: buildId, page: { size, token } }, viewerA);
+      seqs.push(...page.lines.map((line) => Number(line.seq)));
+      token = page.page?.nextToken ?? "";
+    } while (token !== "");
+    return seqs;
+  };
+  const range = (from: number, to: number) =>
+    Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+  it("tails every line once, in seq order, when lines are stored out of order", async () => {
+    const buildId = randomUUID();
+    await queued(buildId, new Date());
+    await started(buildId, new Date());
+    for (let seq = 1; seq <= 3; seq++) await logLine(buildId, seq);
+    await waitFor(async () => ((await storedSeqs(buildId)).length === 3 ? true : undefined));
+    const tail = follow(buildId);
+    await waitFor(() => (tail.seqs.length === 3 ? true : undefined));
+
+    // Line 4 is delayed: 6 and 5 are stored first.
+    await logLine(buildId, 6);
+    await logLine(buildId, 5);
+    await waitFor(async () => {
+      const stored = await storedSeqs(buildId);
+      return stored.includes(5) && stored.includes(6) ? true : undefined;
+    });
+    // Let the tail read 5 and 6 while 4 is missing (it re-reads on every stored line and every second).
+    await sleep(1_500);
+    // A reader paging the log meanwhile stops before the missing line instead of skipping it.
+    expect(await allPages(buildId, 2)).toEqual([1, 2, 3]);
+
+    await logLine(buildId, 4);
+    // A burst of lines published at once, in shuffled order: the recorder stores them concurrently.
+    const burst = range(7, 120).sort(() => Math.random() - 0.5);
+    await Promise.all(burst.map((seq) => logLine(buildId, seq)));
+    await failed(buildId, new Date());
+    expect(await tail.done).toEqual(range(1, 120));
+    expect(await allPages(buildId, 7)).toEqual(range(1, 120));
+  });
+
+  it("does not hold a tail back for ever on a line that never arrives", async () => {
+    const buildId = randomUUID();
+    await queued(buildId, new Date());
+    await started(buildId, new Date());
+    // Line 3 is never published.
+    for (const seq of [1, 2, 4, 5]) await logLine(buildId, seq);
+    await waitFor(async () => ((await storedSeqs(buildId)).length === 4 ? true : undefined));
+    const tail = follow(buildId);
+    await waitFor(() => (tail.seqs.length >= 2 ? true : undefined));
+    await failed(buildId, new Date());
+    expect(await tail.done).toEqual([1, 2, 4, 5]);
+    expect(await allPages(buildId, 3)).toEqual([1, 2, 4, 5]);
   });
 
   it("lists the last 24 hours by default, newest first, and older builds with an explicit since", async () => {

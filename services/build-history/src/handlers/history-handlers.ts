@@ -8,6 +8,7 @@ import type { historyV1 } from "@tailor/proto";
 import type { BuildRecord } from "../builds/build-record.js";
 import { isTerminal } from "../builds/build-record.js";
 import { BuildNotFoundError, InvalidHistoryRequestError } from "../builds/errors.js";
+import { nextLogLines } from "../builds/log-sequence.js";
 import type { LogNotifier } from "../events/log-notifier.js";
 import type { HistoryDatabase } from "../store/history.table.js";
 import {
@@ -33,6 +34,11 @@ export interface HistoryHandlerDependencies {
   readonly now: () => Date;
   /** How often a live tail re-reads stored lines when no local notification arrives. */
   readonly tailPollMs: number;
+  /**
+   * How long readers wait for a missing log line once the line after it is
+   * stored (lines are stored concurrently); after that it counts as lost.
+   */
+  readonly logGapWaitMs: number;
 }
 
 /** The listing window when `since` is not given. */
@@ -42,6 +48,8 @@ const LOG_PAGE = { default: 1_000, max: 10_000 };
 const TAIL_BATCH = 1_000;
 /** Pause before a tail's last read once its build has ended. */
 const TAIL_SETTLE_MS = 300;
+/** Added to a gap's remaining wait so the re-read finds it given up (timer and database clocks differ). */
+const GAP_CLOCK_MARGIN_MS = 20;
 
 function pageSize(size: number | undefined, limits: { default: number; max: number }): number {
   if (size === undefined || size === 0) return limits.default;
@@ -142,7 +150,10 @@ export function createHistoryHandlers(
         const limit = pageSize(request.page?.size, LOG_PAGE);
         const token = request.page?.token ?? "";
         const after = token === "" ? 0 : decodeToken(token, isSeq);
-        const lines = await listLogLines(deps.db, build.id, after, limit);
+        // A page ends before a line still missing, so a token never skips a line stored late;
+        // a page cut short has no next token, like the last page of a running build.
+        const stored = await listLogLines(deps.db, build.id, after, limit);
+        const { lines } = nextLogLines(stored, after, deps.logGapWaitMs);
         const last = lines.at(-1);
         const nextToken = lines.length === limit && last !== undefined ? encodeToken(last.seq) : "";
         return { lines: lines.map(toProtoLogLine), page: { nextToken } };
@@ -153,25 +164,40 @@ export function createHistoryHandlers(
         () => visibleBuild(ctx, request.id, "read build logs"),
         toStatus,
       );
+      // Every seq up to `after` has been sent (or given up on); lines go out in seq order, once.
       let after = 0;
-      let ended = isTerminal(build.status);
-      let settled = false;
+      let endedAt = isTerminal(build.status) ? performance.now() : undefined;
       for (;;) {
         // Read the status before the lines: lines stored before the end are all sent.
-        if (!ended) ended = isTerminal((await findBuild(deps.db, build.id))?.status ?? "cancelled");
+        if (endedAt === undefined) {
+          const status = (await findBuild(deps.db, build.id))?.status ?? "cancelled";
+          if (isTerminal(status)) endedAt = performance.now();
+        }
+        // Once ended, a read at least TAIL_SETTLE_MS later catches lines recorded
+        // just after the terminal event (deliveries are handled concurrently).
+        const settleInMs =
+          endedAt === undefined ? undefined : endedAt + TAIL_SETTLE_MS - performance.now();
+        let gapInMs: number | undefined;
         for (;;) {
-          const lines = await listLogLines(deps.db, build.id, after, TAIL_BATCH);
-          for (const line of lines) {
+          const stored = await listLogLines(deps.db, build.id, after, TAIL_BATCH);
+          const run = nextLogLines(stored, after, deps.logGapWaitMs);
+          for (const line of run.lines) {
             after = line.seq;
             yield { line: toProtoLogLine(line) };
           }
-          if (lines.length < TAIL_BATCH) break;
+          if (run.gap !== undefined) {
+            gapInMs = run.gap.givenUpInMs;
+            break;
+          }
+          if (stored.length < TAIL_BATCH) break;
         }
-        if (ctx.signal.aborted || (ended && settled)) return;
-        // Once ended, one more read after a short pause catches lines recorded
-        // just after the terminal event (deliveries are handled concurrently).
-        if (ended) settled = true;
-        await deps.notifier.wait(build.id, ended ? TAIL_SETTLE_MS : deps.tailPollMs, ctx.signal);
+        if (ctx.signal.aborted) return;
+        if (settleInMs !== undefined && settleInMs <= 0 && gapInMs === undefined) return;
+        // Wake on the next stored line, when a gap is given up on, or when settled.
+        let pause = deps.tailPollMs;
+        if (gapInMs !== undefined) pause = Math.min(pause, gapInMs + GAP_CLOCK_MARGIN_MS);
+        if (settleInMs !== undefined && settleInMs > 0) pause = Math.min(pause, settleInMs);
+        await deps.notifier.wait(build.id, pause, ctx.signal);
       }
     },
 

@@ -1,5 +1,7 @@
 import type { Kysely, Transaction } from "@tailor/db";
+import { sql } from "@tailor/db";
 import type { BuildRecord, BuildStatus, LogLineRecord } from "../builds/build-record.js";
+import type { StoredLogLine } from "../builds/log-sequence.js";
 import type { BuildEvent } from "../builds/merge-build-event.js";
 import { mergeBuildEvent } from "../builds/merge-build-event.js";
 import type { BuildRow, HistoryDatabase, LogLineRow, TagMoveRow } from "./history.table.js";
@@ -30,7 +32,7 @@ export function toBuildRecord(row: BuildRow): BuildRecord {
   };
 }
 
-function toLogLine(row: LogLineRow): LogLineRecord {
+function toStoredLogLine(row: LogLineRow & { stored_for_ms: number }): StoredLogLine {
   return {
     buildId: row.build_id,
     seq: Number(row.seq),
@@ -38,6 +40,7 @@ function toLogLine(row: LogLineRow): LogLineRecord {
     level: row.level,
     step: row.step,
     text: row.text,
+    storedForMs: Number(row.stored_for_ms),
   };
 }
 
@@ -194,22 +197,28 @@ export async function listBuilds(db: Db, query: BuildQuery): Promise<BuildRecord
   return rows.map(toBuildRecord);
 }
 
-/** Log lines of a build with seq greater than `afterSeq`, in seq order. */
+/**
+ * Log lines of a build with seq greater than `afterSeq`, in seq order, each
+ * with how long it has been stored (both ends by the database's clock).
+ */
 export async function listLogLines(
   db: Db,
   buildId: string,
   afterSeq: number,
   limit: number,
-): Promise<LogLineRecord[]> {
+): Promise<StoredLogLine[]> {
   const rows = await db
     .selectFrom("build_log_lines")
     .selectAll()
+    .select(
+      sql<number>`(extract(epoch from now() - recorded_at) * 1000)::float8`.as("stored_for_ms"),
+    )
     .where("build_id", "=", buildId)
     .where("seq", ">", String(afterSeq))
     .orderBy("seq")
     .limit(limit)
     .execute();
-  return rows.map(toLogLine);
+  return rows.map(toStoredLogLine);
 }
 
 /** One move of a tag. */

@@ -1,4 +1,4 @@
-import type { ColumnType, Insertable, Selectable } from "@tailor/db";
+import type { ColumnType, Generated, Insertable, Selectable } from "@tailor/db";
 
 type Timestamp = ColumnType<Date, Date, Date>;
 type Json<T> = ColumnType<T, string, string>;
@@ -33,6 +33,8 @@ export interface BuildLogLinesTable {
   level: string;
   step: string;
   text: string;
+  /** When the line was stored (the database's clock); set by the database. */
+  recorded_at: Generated<Date>;
 }
 
 /** `tag_moves`: every time a successful build pointed a tag at its images. */

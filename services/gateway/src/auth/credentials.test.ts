@@ -86,7 +86,9 @@ describe("credential resolver", () => {
       .resolve(wrong.credential, "api")
       .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(CredentialRejectedError);
-    expect((failure as CredentialRejectedError).limitKey).toBe(`key:${wrong.id}`);
+    // Counted per whole secret, never per (public) key id.
+    expect((failure as CredentialRejectedError).limitKey).toMatch(/^key:[A-Za-z0-9_-]{22}$/);
+    expect((failure as CredentialRejectedError).limitKey).not.toContain(wrong.id);
     await resolver.resolve(wrong.credential, "api").catch(() => undefined);
     expect(exchanges).toHaveLength(2);
   });

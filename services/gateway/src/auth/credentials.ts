@@ -16,7 +16,7 @@ export interface ResolvedCredential {
 export class CredentialRejectedError extends Error {
   constructor(
     message: string,
-    /** Rate-limit key of the credential: `key:<id>` for API keys, `token:<hash>` otherwise. */
+    /** Rate-limit key of the credential: `key:<hash>` for API keys, `token:<hash>` otherwise. */
     readonly limitKey: string,
   ) {
     super(message);
@@ -33,7 +33,13 @@ export interface CredentialResolver {
    * @throws CredentialRejectedError when the credential is not valid for `audience`.
    */
   resolve(credential: string, audience: Audience): Promise<ResolvedCredential>;
-  /** Rate-limit key of a credential, without checking it. */
+  /**
+   * The credential when it can be checked without asking the entitlement
+   * service: a token that verifies, or an API key exchanged recently.
+   * Undefined otherwise (including for invalid credentials).
+   */
+  resolveLocally(credential: string, audience: Audience): Promise<ResolvedCredential | undefined>;
+  /** Rate-limit key of a credential (a hash of all of it), without checking it. */
   limitKey(credential: string): string;
 }
 
@@ -70,9 +76,25 @@ export function createCredentialResolver(options: CredentialResolverOptions): Cr
   const now = options.now ?? (() => new Date());
   const cache = new Map<string, Promise<ResolvedCredential>>();
 
+  // The whole secret, hashed: a key id is public, so counting failures per id
+  // would let anyone lock a real key out with wrong secrets.
   function limitKey(credential: string): string {
-    const key = parseApiKey(credential.trim());
-    return key === undefined ? `token:${hashOf(credential).slice(0, 16)}` : `key:${key.id}`;
+    const raw = credential.trim();
+    const kind = parseApiKey(raw) === undefined ? "token" : "key";
+    return `${kind}:${hashOf(raw).slice(0, 22)}`;
+  }
+
+  async function cachedExchange(
+    raw: string,
+    audience: Audience,
+  ): Promise<ResolvedCredential | undefined> {
+    const cached = cache.get(`${audience}:${hashOf(raw)}`);
+    if (cached === undefined) return undefined;
+    const resolved = await cached.catch(() => undefined);
+    return resolved !== undefined &&
+      resolved.principal.expiresAt.getTime() - now().getTime() > REFRESH_MARGIN_MS
+      ? resolved
+      : undefined;
   }
 
   async function exchange(apiKey: string, audience: Audience): Promise<ResolvedCredential> {
@@ -99,6 +121,16 @@ export function createCredentialResolver(options: CredentialResolverOptions): Cr
 
   return {
     limitKey,
+    async resolveLocally(credential, audience) {
+      const raw = credential.trim();
+      if (raw === "") return undefined;
+      if (parseApiKey(raw) !== undefined) return cachedExchange(raw, audience);
+      try {
+        return { token: raw, principal: await options.verifier.verify(raw, audience) };
+      } catch {
+        return undefined;
+      }
+    },
     async resolve(credential, audience) {
       const raw = credential.trim();
       if (raw === "") throw new CredentialRejectedError("no credential was given", "anonymous");

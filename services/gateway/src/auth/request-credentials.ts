@@ -1,3 +1,4 @@
+import { isIPv6 } from "node:net";
 import type { Audience } from "@tailor/auth";
 import type { FastifyRequest } from "fastify";
 import type { CredentialResolver, ResolvedCredential } from "./credentials.js";
@@ -66,17 +67,25 @@ export async function authenticateRequest(
       message: `authentication required: send ${schemes.map((s) => (s === "bearer" ? "Authorization: Bearer <API key or token>" : "HTTP basic credentials with an API key or token as the password")).join(" or ")}`,
     };
   }
-  const keys = [auth.credentials.limitKey(presented.secret), `ip:${request.ip}`];
-  for (const key of keys) {
-    const wait = auth.failures.blockedFor(key);
-    if (wait !== undefined) {
-      return {
-        ok: false,
-        kind: "limited",
-        message: `too many failed authentications; try again in ${wait} s`,
-        retryAfterSeconds: wait,
-      };
-    }
+  const credentialKey = auth.credentials.limitKey(presented.secret);
+  const addressKey = `ip:${clientNetwork(request.ip)}`;
+  const keys = [credentialKey, addressKey];
+  const limited = (wait: number): RequestAuthentication => ({
+    ok: false,
+    kind: "limited",
+    message: `too many failed authentications; try again in ${wait} s`,
+    retryAfterSeconds: wait,
+  });
+  // This very credential failed too often: refuse it without any check.
+  const credentialWait = auth.failures.blockedFor(credentialKey);
+  if (credentialWait !== undefined) return limited(credentialWait);
+  // The client's network failed too often (someone there guesses): only
+  // credentials that check out without a call still get in, so one bad
+  // client behind a shared address cannot lock everyone else out.
+  const addressWait = auth.failures.blockedFor(addressKey);
+  if (addressWait !== undefined) {
+    const known = await auth.credentials.resolveLocally(presented.secret, audience);
+    return known === undefined ? limited(addressWait) : { ok: true, credential: known };
   }
   try {
     return { ok: true, credential: await auth.credentials.resolve(presented.secret, audience) };
@@ -91,4 +100,24 @@ export async function authenticateRequest(
     }
     throw error;
   }
+}
+
+/**
+ * The network failures are counted for: the IPv4 address itself, an IPv6
+ * address's /64 (one host usually owns a whole /64).
+ */
+export function clientNetwork(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped !== null) return mapped[1] ?? address;
+  if (!isIPv6(address)) return address;
+  const [head = "", tail = ""] = address.split("::");
+  const headGroups = head === "" ? [] : head.split(":");
+  const tailGroups = tail === "" ? [] : tail.split(":");
+  const groups = address.includes("::")
+    ? [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill("0"), ...tailGroups]
+    : headGroups;
+  return `${groups
+    .slice(0, 4)
+    .map((group) => Number.parseInt(group, 16).toString(16))
+    .join(":")}::/64`;
 }
