@@ -47,7 +47,7 @@ export function createHttpApp({ deps, clients, metrics }: HttpAppDependencies): 
     // Forwarded headers only from proxies the operator named; anyone else could fake their address.
     trustProxy: trustedProxies(deps.config.trustedProxies),
     // Tags may be 128 characters; fastify's default stops matching parameters at 100.
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
     genReqId(request) {
       const offered = request.headers["x-request-id"];
       return typeof offered === "string" && CLIENT_REQUEST_ID.test(offered)
