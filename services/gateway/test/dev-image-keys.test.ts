@@ -77,10 +77,12 @@ describe("-dev images trust the organization's private APK repository", () => {
     const jwks = (await (await fetch(jwksUri, { headers: { authorization: basic } })).json()) as {
       keys: { kid: string }[];
     };
-    const keyName = jwks.keys[0]?.kid ?? "";
-    expect(keyName).toMatch(/^acme-\d{8}-[0-9a-f]{8}\.rsa\.pub$/);
+    // go-apk installs each JWKS key as `<kid>.rsa.pub`, fetched from `<repository>/<kid>.rsa.pub`.
+    const kid = jwks.keys[0]?.kid ?? "";
+    expect(kid).toMatch(/^acme-\d{8}-[0-9a-f]{8}$/);
+    const keyName = `${kid}.rsa.pub`;
     const published = await (
-      await fetch(`${platform.url}/apk/acme/keys/${keyName}`, { headers: { authorization: basic } })
+      await fetch(`${platform.url}/apk/acme/${keyName}`, { headers: { authorization: basic } })
     ).text();
 
     const dev = await filesOf("devkeys", "latest-dev");

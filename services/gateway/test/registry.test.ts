@@ -2,8 +2,8 @@
 // Postgres and NATS, acme's customized toolbox built by the real builder,
 // then pulled over HTTP with fetch and with the real skopeo and umoci —
 // version check and token dance, manifests and blobs (HEAD, Range), tag
-// paging and history, OCI errors, pushes refused, and globex kept out of
-// every acme route.
+// paging and history, OCI errors, pushes refused, globex kept out of every
+// acme route, and a gateway whose own service identity is refused.
 import { execFile, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -11,9 +11,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { parseInstalledDb } from "@tailor/apk";
+import { generateApiKey } from "@tailor/auth";
+import { grpcAddressVariable } from "@tailor/config";
 import type { builderV1 } from "@tailor/proto";
 import { builderV1 as builder, entitlementV1 } from "@tailor/proto";
+import type { TestDatabase, TestNats, TestService } from "@tailor/testing";
+import {
+  createTestDatabase,
+  createTestNats,
+  startTestService,
+  testPlatformConfig,
+} from "@tailor/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createGatewayService } from "../src/index.js";
 import type { TestPlatform } from "./support/platform.js";
 import { startTestPlatform } from "./support/platform.js";
 
@@ -285,7 +295,7 @@ describe("OCI registry pull API", () => {
       expect(response.headers.get("docker-content-digest")).toBe(digest);
     });
 
-    it("honours Accept: the stored type or a wildcard is served, a list without it is MANIFEST_UNKNOWN", async () => {
+    it("honours Accept for tags: the stored type or a wildcard is served, a list without it is MANIFEST_UNKNOWN", async () => {
       const accepted = await get("/v2/acme/pull/manifests/latest", basic("x", acmeKey), {
         headers: { accept: `${MANIFEST_TYPE}, ${INDEX_TYPE};q=0.9` },
       });
@@ -298,6 +308,26 @@ describe("OCI registry pull API", () => {
       const error = await ociError(refused);
       expect(error.code).toBe("MANIFEST_UNKNOWN");
       expect(error.message).toContain(INDEX_TYPE);
+    });
+
+    it("serves a manifest asked for by digest whatever the Accept header lists", async () => {
+      for (const [digest, type] of [
+        [pull.digests.image ?? "", INDEX_TYPE],
+        [pull.digests["image/x86_64"] ?? "", MANIFEST_TYPE],
+      ] as const) {
+        for (const method of ["GET", "HEAD"]) {
+          const response = await get(`/v2/acme/pull/manifests/${digest}`, basic("x", acmeKey), {
+            method,
+            headers: { accept: "application/vnd.docker.distribution.manifest.v2+json" },
+          });
+          expect(response.status, `${method} ${digest}`).toBe(200);
+          expect(response.headers.get("content-type")).toBe(type);
+          expect(response.headers.get("docker-content-digest")).toBe(digest);
+          if (method === "GET") {
+            expect(sha256Of(new Uint8Array(await response.arrayBuffer()))).toBe(digest);
+          }
+        }
+      }
     });
 
     it.each([
@@ -340,6 +370,7 @@ describe("OCI registry pull API", () => {
       expect(response.status).toBe(status);
       expect(response.headers.get("content-type")).toMatch(/^application\/json/);
       expect(response.headers.get("docker-distribution-api-version")).toBe("registry/2.0");
+      expect(response.headers.get("cache-control")).toBe("no-store");
       expect((await ociError(response)).code).toBe(code);
     });
   });
@@ -367,7 +398,7 @@ describe("OCI registry pull API", () => {
       }
     });
 
-    it("serves byte ranges with 206 and Content-Range, and 416 for a range past the end", async () => {
+    it("serves byte ranges with 206 and Content-Range, 416 for a range past the end, and ignores malformed ranges", async () => {
       const manifest = await imageManifest();
       const layer = [...manifest.layers].sort((a, b) => b.size - a.size)[0];
       if (layer === undefined) throw new Error("the image has no layers");
@@ -401,16 +432,31 @@ describe("OCI registry pull API", () => {
       expect(head.status).toBe(206);
       expect(head.headers.get("content-length")).toBe(String(Math.min(100, size)));
 
-      for (const range of [`bytes=${size}-`, "bytes=9-3", "bytes=-0"]) {
+      for (const range of [`bytes=${size}-`, `bytes=${size + 10}-${size + 20}`, "bytes=-0"]) {
         const response = await get(path, basic("x", acmeKey), { headers: { range } });
         expect(response.status, range).toBe(416);
         expect(response.headers.get("content-range"), range).toBe(`bytes */${size}`);
+        // A refusal: nothing that belongs to the blob's bytes, and nothing to keep.
+        expect(response.headers.get("cache-control"), range).toBe("no-store");
+        for (const header of ["etag", "docker-content-digest", "accept-ranges"]) {
+          expect(response.headers.get(header), `${header} of ${range}`).toBeNull();
+        }
         expect((await ociError(response)).code).toBe("RANGE_INVALID");
       }
-      // Another unit or several ranges: the whole blob.
-      for (const range of ["items=0-1", "bytes=0-1,4-5"]) {
+      // Another unit, several ranges or a malformed Range (RFC 9110: ignored): the whole blob.
+      for (const range of [
+        "items=0-1",
+        "bytes=0-1,4-5",
+        "bytes=9-3",
+        "bytes=a-b",
+        "bytes=-",
+        "bytes=",
+        "nonsense",
+      ]) {
         const response = await get(path, basic("x", acmeKey), { headers: { range } });
         expect(response.status, range).toBe(200);
+        expect(response.headers.get("content-range"), range).toBeNull();
+        expect(response.headers.get("cache-control"), range).toMatch(/immutable/);
         expect((await response.arrayBuffer()).byteLength).toBe(size);
       }
     });
@@ -434,6 +480,9 @@ describe("OCI registry pull API", () => {
             method,
           });
           expect(response.status, method).toBe(404);
+          expect(response.headers.get("cache-control"), method).toBe("no-store");
+          expect(response.headers.get("docker-content-digest"), method).toBeNull();
+          expect(response.headers.get("etag"), method).toBeNull();
           if (method === "GET") expect((await ociError(response)).code).toBe("BLOB_UNKNOWN");
         }
         const inPull = await get(`/v2/acme/pull/blobs/${layer.digest}`, basic("x", acmeKey), {
@@ -594,6 +643,65 @@ describe("OCI registry pull API", () => {
 
     it("still lets globex authenticate (its refusals above are about acme, not its key)", async () => {
       expect((await get("/v2/", basic("globex", globexKey))).status).toBe(200);
+    });
+  });
+
+  describe("on a gateway whose own service identity is refused", () => {
+    let nats: TestNats;
+    let pg: TestDatabase;
+    let gateway: TestService;
+
+    beforeAll(async () => {
+      nats = await createTestNats();
+      pg = await createTestDatabase();
+      gateway = await startTestService(
+        createGatewayService({
+          // A well-formed API key the entitlement service never issued.
+          environment: { TAILOR_SERVICE_API_KEY: generateApiKey().credential },
+          blobs: platform.blobs,
+        }),
+        {
+          database: pg.database,
+          nats,
+          config: await testPlatformConfig(nats, {
+            [grpcAddressVariable("entitlement")]: platform.config.entitlementAddress,
+            [grpcAddressVariable("catalog")]: platform.config.catalogAddress,
+            [grpcAddressVariable("resolver")]: platform.config.resolverAddress,
+            [grpcAddressVariable("builder")]: platform.config.builderAddress,
+            [grpcAddressVariable("build-history")]: platform.config.buildHistoryAddress,
+          }),
+        },
+      );
+    }, 60_000);
+
+    afterAll(async () => {
+      await gateway?.stop();
+      await pg?.cleanup();
+      await nats?.cleanup();
+    });
+
+    it("answers 503 UNAVAILABLE, not 401 or 500: the client's credentials were fine", async () => {
+      const base = gateway.running.info.httpUrl ?? "";
+      const layer = (await imageManifest()).layers[0]?.digest ?? "";
+      for (const path of [
+        "/v2/acme/pull/manifests/latest",
+        `/v2/acme/pull/blobs/${layer}`,
+        "/v2/acme/pull/tags/list",
+        "/v2/acme/pull/_tailor/history/latest",
+      ]) {
+        const response = await fetch(`${base}${path}`, {
+          headers: { authorization: basic("x", acmeKey) },
+        });
+        expect(response.status, path).toBe(503);
+        expect(response.headers.get("www-authenticate"), path).toBeNull();
+        expect(response.headers.get("cache-control"), path).toBe("no-store");
+        const error = await ociError(response);
+        expect(error.code, path).toBe("UNAVAILABLE");
+        expect(error.message, path).toMatch(/service identity/);
+      }
+      // The version check needs no service call: the client's key is good.
+      const check = await fetch(`${base}/v2/`, { headers: { authorization: basic("x", acmeKey) } });
+      expect(check.status).toBe(200);
     });
   });
 

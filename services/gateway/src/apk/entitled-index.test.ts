@@ -5,10 +5,10 @@ import { readApkIndexArchive, writeApkIndexArchive } from "@tailor/apk";
 import { Code, TailorError } from "@tailor/grpc";
 import { catalogV1, resolverV1 } from "@tailor/proto";
 import { testLogger } from "@tailor/testing";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { EntitledIndexSources } from "./entitled-index.js";
 import { ArchNotServedError, buildEntitledIndex, indexEntryFromCatalog } from "./entitled-index.js";
-import { createEntitledIndexCache } from "./entitled-index-cache.js";
+import { createEntitledIndexCache, estimatedIndexBytes } from "./entitled-index-cache.js";
 
 const CHECKSUM = `Q1${Buffer.alloc(20, 1).toString("base64")}`;
 const OTHER_CHECKSUM = `Q1${Buffer.alloc(20, 2).toString("base64")}`;
@@ -187,6 +187,26 @@ describe("the index cache", () => {
     entries: [],
     files: new Map(),
   });
+  /** An index of `count` packages, as large as a busy organization's. */
+  const buildLarge = (label: string, count: number) => async () => {
+    const entries = Array.from({ length: count }, (_, i) =>
+      indexEntryFromCatalog(pkg({ name: `package-${i}`, version: "1.0-r0", description: label })),
+    );
+    return {
+      org: ORG,
+      arch: label,
+      builtAt: new Date(),
+      entries,
+      files: new Map(
+        entries.map((entry) => [`${entry.name}-${entry.version}.apk`, { entry, repository: "r" }]),
+      ),
+    };
+  };
+  const org = (n: number) => ({ id: `0b5c9a52-0000-4000-8000-00000000000${n}`, name: `org${n}` });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
 
   it("reuses an index for its window and builds again after it", async () => {
     let now = new Date("2026-12-01T00:00:00Z");
@@ -211,5 +231,77 @@ describe("the index cache", () => {
       }),
     ).rejects.toThrow("resolver down");
     expect((await cache.get(ORG, "x86_64", build("retry"))).arch).toBe("retry");
+  });
+
+  it("drops expired indexes when the next one is built, so idle organizations cost no memory", async () => {
+    let now = new Date("2026-12-01T00:00:00Z");
+    const cache = createEntitledIndexCache({ ttlSeconds: 30, now: () => now });
+    try {
+      await cache.get(org(1), "x86_64", build("one"));
+      await cache.get(org(2), "x86_64", build("two"));
+      now = new Date(now.getTime() + 20_000);
+      await cache.get(org(3), "x86_64", build("three"));
+      expect(cache.size).toBe(3);
+      now = new Date(now.getTime() + 15_000); // one and two expired, three has 15 s left
+      await cache.get(org(4), "x86_64", build("four"));
+      expect(cache.size).toBe(2);
+      expect((await cache.get(org(3), "x86_64", build("again"))).arch).toBe("three");
+    } finally {
+      cache.close();
+    }
+  });
+
+  it("sweeps expired indexes on a timer too, with no request coming", async () => {
+    vi.useFakeTimers();
+    let now = new Date("2026-12-01T00:00:00Z");
+    const cache = createEntitledIndexCache({ ttlSeconds: 30, now: () => now });
+    try {
+      await cache.get(org(1), "x86_64", buildLarge("one", 50));
+      await cache.get(org(2), "aarch64", buildLarge("two", 50));
+      expect(cache.size).toBe(2);
+      expect(cache.bytes).toBeGreaterThan(0);
+      now = new Date(now.getTime() + 31_000);
+      vi.advanceTimersByTime(31_000);
+      expect(cache.size).toBe(0);
+      expect(cache.bytes).toBe(0);
+    } finally {
+      cache.close();
+    }
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("keeps at most maxEntries indexes and at most maxBytes of them, dropping the oldest", async () => {
+    const now = new Date("2026-12-01T00:00:00Z");
+    const byCount = createEntitledIndexCache({ ttlSeconds: 60, now: () => now, maxEntries: 2 });
+    await byCount.get(org(1), "x86_64", build("one"));
+    await byCount.get(org(2), "x86_64", build("two"));
+    await byCount.get(org(3), "x86_64", build("three"));
+    expect(byCount.size).toBe(2);
+    expect((await byCount.get(org(1), "x86_64", build("one again"))).arch).toBe("one again");
+    byCount.close();
+
+    const one = await buildLarge("sample", 200)();
+    const perIndex = estimatedIndexBytes(one);
+    expect(perIndex).toBeGreaterThan(200 * 100);
+    const byBytes = createEntitledIndexCache({
+      ttlSeconds: 60,
+      now: () => now,
+      maxBytes: Math.floor(perIndex * 2.5),
+    });
+    try {
+      for (const n of [1, 2, 3]) await byBytes.get(org(n), "x86_64", buildLarge(`org${n}`, 200));
+      expect(byBytes.size).toBe(2);
+      expect(byBytes.bytes).toBeLessThanOrEqual(perIndex * 2.5);
+      expect((await byBytes.get(org(3), "x86_64", build("rebuilt"))).arch).toBe("org3");
+      expect((await byBytes.get(org(1), "x86_64", build("rebuilt"))).arch).toBe("rebuilt");
+
+      // An index larger than the whole budget is served but not kept.
+      const huge = await byBytes.get(org(4), "x86_64", buildLarge("huge", 600));
+      expect(huge.entries).toHaveLength(600);
+      expect(byBytes.bytes).toBeLessThanOrEqual(perIndex * 2.5);
+      expect((await byBytes.get(org(4), "x86_64", build("rebuilt"))).arch).toBe("rebuilt");
+    } finally {
+      byBytes.close();
+    }
   });
 });

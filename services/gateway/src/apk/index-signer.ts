@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { writeApkIndexArchive } from "@tailor/apk";
 import type { EntitledIndex } from "./entitled-index.js";
-import type { ApkRepositoryKey } from "./repository-key.js";
+import type { ApkSigningKey } from "./repository-key.js";
 
 /** An APKINDEX.tar.gz ready to send. */
 export interface SignedIndex {
@@ -15,7 +15,7 @@ export interface SignedIndex {
 /** Signs indexes, remembering the result per index and key set. */
 export interface IndexSigner {
   /** `index` as APKINDEX.tar.gz signed by every key of `keys` (RSA PKCS#1 v1.5, SHA-256). */
-  sign(index: EntitledIndex, keys: readonly ApkRepositoryKey[]): Promise<SignedIndex>;
+  sign(index: EntitledIndex, keys: readonly ApkSigningKey[]): Promise<SignedIndex>;
 }
 
 /**

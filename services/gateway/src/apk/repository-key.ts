@@ -5,15 +5,20 @@ export interface ApkOrganization {
   readonly name: string;
 }
 
-/** One RSA key that signs (or signed) an organization's APKINDEX. */
+/**
+ * One RSA key that signs (or signed) an organization's APKINDEX, as far as
+ * anyone may see it: everything but its private half.
+ */
 export interface ApkRepositoryKey {
-  /** Key file name, e.g. `acme-20261128-3f9a1c2e.rsa.pub`: apk's key name and the JWKS `kid`. */
+  /**
+   * Key file name, e.g. `acme-20261128-3f9a1c2e.rsa.pub`: the name apk looks
+   * the key up by in `/etc/apk/keys` and the suffix of its `.SIGN.RSA256.`
+   * index entry. The JWKS `kid` is this name without ".rsa.pub".
+   */
   readonly name: string;
   readonly orgId: string;
   /** SPKI PEM, the content of the `.rsa.pub` file. */
   readonly publicKeyPem: string;
-  /** PKCS#8 PEM; never leaves the gateway. */
-  readonly privateKeyPem: string;
   readonly createdAt: Date;
   /** Unset for the current key. */
   readonly retiredAt?: Date;
@@ -23,11 +28,15 @@ export interface ApkRepositoryKey {
   readonly listedUntil?: Date;
 }
 
-/** What may be shown of a key: everything but the private half. */
-export type ApkPublicKey = Omit<ApkRepositoryKey, "privateKeyPem">;
+/** A repository key with its private half: only the index signer reads these. */
+export interface ApkSigningKey extends ApkRepositoryKey {
+  /** PKCS#8 PEM; never leaves the gateway. */
+  readonly privateKeyPem: string;
+}
 
 /** The public facts of `key`, without its private half. */
-export function publicKeyOf(key: ApkRepositoryKey): ApkPublicKey {
+export function publicKeyOf(key: ApkRepositoryKey | ApkSigningKey): ApkRepositoryKey {
+  if (!("privateKeyPem" in key)) return key;
   const { privateKeyPem: _secret, ...rest } = key;
   return rest;
 }

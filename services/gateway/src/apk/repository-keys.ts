@@ -3,9 +3,13 @@ import { promisify } from "node:util";
 import type { Kysely } from "@tailor/db";
 import type { Logger } from "@tailor/log";
 import type { GatewayDependencies } from "../gateway-dependencies.js";
-import { listApkSigningKeys, replaceCurrentApkSigningKey } from "../store/apk-signing-key-store.js";
+import {
+  listApkPublicKeys,
+  listApkSigningKeys,
+  replaceCurrentApkSigningKey,
+} from "../store/apk-signing-key-store.js";
 import type { GatewayDatabase } from "../store/gateway-database.js";
-import type { ApkOrganization, ApkPublicKey, ApkRepositoryKey } from "./repository-key.js";
+import type { ApkOrganization, ApkRepositoryKey, ApkSigningKey } from "./repository-key.js";
 import { publicKeyOf } from "./repository-key.js";
 
 const generateRsaKeyPair = promisify(generateKeyPair);
@@ -25,7 +29,7 @@ export const APK_KEY_MODULUS_BITS = 4096;
 export const DEFAULT_KEY_OVERLAP_DAYS = 30;
 
 /**
- * How long a retired key stays in the JWKS (and under `/keys/`) after it
+ * How long a retired key stays in the JWKS (and as a key file) after it
  * stopped co-signing, so a client holding an index it signed can still find it.
  * @default 30
  */
@@ -41,17 +45,23 @@ export interface RotationOptions {
   readonly immediate?: boolean;
 }
 
-/** An organization's repository keys: created on first use, rotated by age on use or on demand. */
+/**
+ * An organization's repository keys: created on first use, rotated by age on
+ * use or on demand. Only {@link ApkRepositoryKeys.signingKeyPairs} reads
+ * private keys; every other answer carries public halves only.
+ */
 export interface ApkRepositoryKeys {
   /**
-   * Keys that sign the organization's index now: the current key first, then
-   * the previous key while it is within its overlap period. Creates the first
-   * key, or rotates one older than the rotation period, on the way.
+   * Keys that sign the organization's index now (public halves): the current
+   * key first, then the previous key while it is within its overlap period.
+   * Creates the first key, or rotates one older than the rotation period, on the way.
    */
   signingKeys(org: ApkOrganization): Promise<ApkRepositoryKey[]>;
-  /** Keys of the organization's JWKS: the signing keys and retired keys still listed. */
+  /** The same keys as {@link ApkRepositoryKeys.signingKeys} with their private halves, to sign with. */
+  signingKeyPairs(org: ApkOrganization): Promise<ApkSigningKey[]>;
+  /** Keys of the organization's JWKS (public halves): the signing keys and retired keys still listed. */
   publishedKeys(org: ApkOrganization): Promise<ApkRepositoryKey[]>;
-  /** Replaces the current key with a new one now. */
+  /** Replaces the current key with a new one now; answers the new key's public facts. */
   rotate(org: ApkOrganization, options?: RotationOptions): Promise<ApkRepositoryKey>;
 }
 
@@ -153,14 +163,15 @@ export function createApkRepositoryKeys(options: ApkRepositoryKeysOptions): ApkR
     );
   }
 
+  /** The organization's listed keys (public halves), after creating or rotating the current one if needed. */
   async function listed(org: ApkOrganization): Promise<{ keys: ApkRepositoryKey[]; now: Date }> {
     let now = options.now();
-    let keys = await listApkSigningKeys(options.db, org.id, now);
+    let keys = await listApkPublicKeys(options.db, org.id, now);
     const current = keys.find((key) => key.retiredAt === undefined);
     if (current === undefined || isDue(current, now)) {
       await ensureCurrent(org, current?.name ?? null);
       now = options.now();
-      keys = await listApkSigningKeys(options.db, org.id, now);
+      keys = await listApkPublicKeys(options.db, org.id, now);
     }
     return { keys, now };
   }
@@ -168,11 +179,11 @@ export function createApkRepositoryKeys(options: ApkRepositoryKeysOptions): ApkR
   return {
     async signingKeys(org) {
       const { keys, now } = await listed(org);
-      return keys.filter(
-        (key) =>
-          key.retiredAt === undefined ||
-          (key.signsUntil !== undefined && key.signsUntil.getTime() > now.getTime()),
-      );
+      return keys.filter((key) => signsAt(key, now));
+    },
+    async signingKeyPairs(org) {
+      const { now } = await listed(org);
+      return listApkSigningKeys(options.db, org.id, now);
     },
     async publishedKeys(org) {
       return (await listed(org)).keys;
@@ -181,6 +192,14 @@ export function createApkRepositoryKeys(options: ApkRepositoryKeysOptions): ApkR
       return replace(org, undefined, rotation);
     },
   };
+}
+
+/** Whether `key` signs the index at `now`: it is current, or retired and within its overlap. */
+function signsAt(key: ApkRepositoryKey, now: Date): boolean {
+  return (
+    key.retiredAt === undefined ||
+    (key.signsUntil !== undefined && key.signsUntil.getTime() > now.getTime())
+  );
 }
 
 /**
@@ -196,7 +215,7 @@ export async function rotateApkRepositoryKey(
   deps: Pick<GatewayDependencies, "db" | "config" | "logger" | "now">,
   org: ApkOrganization,
   options: RotationOptions = {},
-): Promise<ApkPublicKey> {
+): Promise<ApkRepositoryKey> {
   const keys = createApkRepositoryKeys({
     db: deps.db,
     rotationDays: deps.config.apkKeyRotationDays,

@@ -10,8 +10,11 @@ import { RegistryError, RegistryErrorCode } from "./registry-errors.js";
  * GET and HEAD `/v2/<org>/<image>/blobs/<digest>`: a layer, config or other
  * blob, streamed from the blob store (never buffered), only when the
  * repository references it — a blob of another repository is unknown here
- * even if it is stored. Single byte ranges are served as 206; a range outside
- * the blob is 416.
+ * even if it is stored. Single byte ranges are served as 206; a valid range
+ * starting past the end is 416, an invalid one is ignored (RFC 9110). The
+ * headers that describe the blob (digest, ETag, a year-long immutable
+ * Cache-Control, Accept-Ranges, Content-Range) go on successful answers
+ * only; refusals are `no-store`.
  */
 export function blobRoute(deps: GatewayDependencies): PullRoute {
   return {
@@ -53,11 +56,6 @@ export function blobRoute(deps: GatewayDependencies): PullRoute {
         ifRange === undefined || ifRange === etag ? request.headers.range : undefined,
         size,
       );
-      reply
-        .header("accept-ranges", "bytes")
-        .header("docker-content-digest", digest)
-        .header("etag", etag)
-        .header("cache-control", "private, max-age=31536000, immutable");
       if (range.kind === "unsatisfiable") {
         throw new RegistryError(
           416,
@@ -69,15 +67,21 @@ export function blobRoute(deps: GatewayDependencies): PullRoute {
       }
       const offset = range.kind === "partial" ? range.start : 0;
       const length = range.kind === "partial" ? range.end - range.start + 1 : size;
+      // Opened before any header is set: a blob gone since the stat is a plain BLOB_UNKNOWN.
+      const chunks =
+        request.method === "HEAD" ? undefined : await deps.blobs.get(digest, { offset, length });
       reply
         .code(range.kind === "partial" ? 206 : 200)
+        .header("accept-ranges", "bytes")
+        .header("docker-content-digest", digest)
+        .header("etag", etag)
+        .header("cache-control", "private, max-age=31536000, immutable")
         .header("content-type", "application/octet-stream")
         .header("content-length", String(length));
       if (range.kind === "partial") {
         reply.header("content-range", `bytes ${range.start}-${range.end}/${size}`);
       }
-      if (request.method === "HEAD") return reply.send();
-      const chunks = await deps.blobs.get(digest, { offset, length });
+      if (chunks === undefined) return reply.send();
       return reply.send(Readable.from(chunks, { objectMode: false }));
     },
   };

@@ -1,54 +1,55 @@
 /** What a `Range` header asks of a blob of known size. */
 export type ByteRangeRequest =
-  /** No usable range: send the whole blob (200). */
+  /** No range, or one to ignore (invalid, another unit, several ranges): send the whole blob (200). */
   | { readonly kind: "full" }
   /** One range, `start`..`end` inclusive, within the blob (206). */
   | { readonly kind: "partial"; readonly start: number; readonly end: number }
-  /** A bytes range that is malformed or lies outside the blob (416). */
+  /** A valid bytes range that selects nothing of the blob: it starts past the end (416). */
   | { readonly kind: "unsatisfiable"; readonly reason: string };
 
+/** `bytes=<ranges>`: a token, "=", the range set (RFC 9110 §14.1). */
 const UNIT = /^\s*([A-Za-z0-9!#$%&'*+.^_`|~-]+)\s*=(.*)$/;
+/** One int-range (`first-[last]`) or suffix-range (`-length`). */
 const SPEC = /^\s*(\d*)\s*-\s*(\d*)\s*$/;
 
 /**
  * Reads a `Range` header (RFC 9110 §14) for a blob of `size` bytes. Only
- * single `bytes` ranges are served: other units and multi-range requests are
- * ignored (the whole blob is sent, as the RFC allows); a malformed bytes
- * range or one starting past the end is unsatisfiable.
+ * single `bytes` ranges are served. As §14.2 asks, a header that is not a
+ * valid range (malformed, a last position before the first, nothing named)
+ * is ignored and the whole blob is sent, and so are other units and
+ * multi-range requests (which the RFC lets a server ignore). Only a valid
+ * range that selects no byte — one starting at or past the end, or an empty
+ * suffix — is unsatisfiable (416).
  */
 export function parseByteRange(header: string | undefined, size: number): ByteRangeRequest {
-  if (header === undefined || header.trim() === "") return { kind: "full" };
+  if (header === undefined || header.trim() === "") return FULL;
   const unit = UNIT.exec(header);
-  if (unit === null) return unsatisfiable(`malformed Range header ${JSON.stringify(header)}`);
-  if ((unit[1] ?? "").toLowerCase() !== "bytes") return { kind: "full" };
+  if (unit === null || (unit[1] ?? "").toLowerCase() !== "bytes") return FULL;
   const specs = (unit[2] ?? "").split(",").filter((spec) => spec.trim() !== "");
-  if (specs.length === 0) return unsatisfiable("the Range header lists no range");
-  if (specs.length > 1) return { kind: "full" };
+  if (specs.length !== 1) return FULL;
   const spec = SPEC.exec(specs[0] ?? "");
-  if (spec === null) return unsatisfiable(`malformed byte range ${JSON.stringify(specs[0])}`);
+  if (spec === null) return FULL;
   const first = spec[1] ?? "";
   const last = spec[2] ?? "";
-  if (first === "" && last === "") return unsatisfiable('the byte range "-" names no bytes');
+  if (first === "" && last === "") return FULL;
+  // Digits only, so Number() never fails; a huge value only loses precision.
   const firstPos = first === "" ? undefined : Number(first);
   const lastPos = last === "" ? undefined : Number(last);
-  if (
-    (firstPos !== undefined && !Number.isSafeInteger(firstPos)) ||
-    (lastPos !== undefined && !Number.isSafeInteger(lastPos))
-  ) {
-    return unsatisfiable("the byte range's numbers are too large");
-  }
+
   if (firstPos === undefined) {
-    // A suffix range: the last `lastPos` bytes.
-    if (lastPos === undefined || lastPos === 0 || size === 0) {
-      return unsatisfiable(`the blob has ${size} bytes; a suffix of ${lastPos ?? 0} is empty`);
+    // A suffix range: the last `lastPos` bytes, or all of a shorter blob.
+    const length = lastPos ?? 0;
+    if (length === 0) {
+      return unsatisfiable(`the blob has ${size} bytes; a suffix of 0 bytes is empty`);
     }
-    return { kind: "partial", start: Math.max(0, size - lastPos), end: size - 1 };
+    if (size === 0) return FULL; // the whole (empty) blob is the suffix; 206 cannot say so
+    return { kind: "partial", start: Math.max(0, size - length), end: size - 1 };
   }
-  if (lastPos !== undefined && lastPos < firstPos) {
-    return unsatisfiable(`the byte range ${firstPos}-${lastPos} ends before it starts`);
-  }
+  if (lastPos !== undefined && lastPos < firstPos) return FULL; // invalid: ignored
   if (firstPos >= size) {
-    return unsatisfiable(`the byte range starts at ${firstPos}, past the blob's ${size} bytes`);
+    return unsatisfiable(
+      `the byte range starts at ${first.replace(/^0+(?=\d)/, "")}, past the blob's ${size} bytes`,
+    );
   }
   return {
     kind: "partial",
@@ -56,6 +57,8 @@ export function parseByteRange(header: string | undefined, size: number): ByteRa
     end: lastPos === undefined ? size - 1 : Math.min(lastPos, size - 1),
   };
 }
+
+const FULL: ByteRangeRequest = { kind: "full" };
 
 function unsatisfiable(reason: string): ByteRangeRequest {
   return { kind: "unsatisfiable", reason };

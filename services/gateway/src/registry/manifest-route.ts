@@ -1,6 +1,6 @@
 import type { GatewayDependencies } from "../gateway-dependencies.js";
 import type { PullRoute } from "./pull-route.js";
-import { checkReference } from "./references.js";
+import { checkReference, looksLikeDigest } from "./references.js";
 import { authorizePull, requireVisibleOrg, serviceCall } from "./registry-access.js";
 import { RegistryError, RegistryErrorCode } from "./registry-errors.js";
 
@@ -21,8 +21,11 @@ export function acceptsMediaType(accept: string | undefined, mediaType: string):
 /**
  * GET and HEAD `/v2/<org>/<image>/manifests/<tag|digest>`: the stored OCI
  * index or manifest, byte for byte, with its media type and digest. The
- * gateway never converts between formats; a client whose `Accept` header
- * rules out the stored type gets MANIFEST_UNKNOWN saying so.
+ * gateway never converts between formats. A tag whose stored type the
+ * `Accept` header rules out is MANIFEST_UNKNOWN, saying so. A digest names
+ * exactly one content, so it is served whatever `Accept` lists: refusing it
+ * would only fail clients that resolve an index's children with an
+ * incomplete list.
  */
 export function manifestRoute(deps: GatewayDependencies): PullRoute {
   return {
@@ -41,7 +44,10 @@ export function manifestRoute(deps: GatewayDependencies): PullRoute {
         await serviceCall(deps, request),
       );
       requireVisibleOrg(principal, repository, manifest.orgId);
-      if (!acceptsMediaType(request.headers.accept, manifest.mediaType)) {
+      if (
+        !looksLikeDigest(reference) &&
+        !acceptsMediaType(request.headers.accept, manifest.mediaType)
+      ) {
         throw new RegistryError(
           404,
           RegistryErrorCode.manifestUnknown,

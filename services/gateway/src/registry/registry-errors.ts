@@ -56,8 +56,22 @@ export class RegistryError extends Error {
   }
 }
 
-/** Writes an OCI error body with `status`. */
+/** Headers that describe a blob or manifest being served; an error answer carries none of them. */
+const SUCCESS_HEADERS = [
+  "accept-ranges",
+  "content-range",
+  "docker-content-digest",
+  "etag",
+  "content-length",
+] as const;
+
+/**
+ * Writes an OCI error body with `status`, marked `cache-control: no-store`
+ * (a refusal or an outage must not be kept where the blob would be).
+ */
 export function sendRegistryError(reply: FastifyReply, error: RegistryError): FastifyReply {
+  for (const name of SUCCESS_HEADERS) reply.removeHeader(name);
+  reply.header("cache-control", "no-store");
   for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
   const body: RegistryErrorBody = {
     errors: [
@@ -75,7 +89,8 @@ export function sendRegistryError(reply: FastifyReply, error: RegistryError): Fa
  * Turns what a registry handler threw into the error the client sees: a
  * {@link RegistryError} as is; a failed RegistryService call by its status
  * and reason (the builder says which of repository or manifest is unknown);
- * missing service credentials as 503; anything else as 500 without its text.
+ * missing or refused service credentials as 503; anything else as 500
+ * without its text.
  */
 export function registryErrorOf(request: FastifyRequest, error: unknown): RegistryError {
   if (error instanceof RegistryError) return error;
@@ -128,6 +143,22 @@ function fromCallFailure(request: FastifyRequest, error: TailorError): RegistryE
     }
     case Code.RESOURCE_EXHAUSTED:
       return new RegistryError(429, RegistryErrorCode.tooManyRequests, error.message);
+    case Code.UNAUTHENTICATED:
+    case Code.PERMISSION_DENIED:
+      // Registry calls are made as the gateway, after the caller's own
+      // credentials were checked: its service identity was refused. The
+      // client's password was fine, so neither 401 nor 403.
+      request.log.error(
+        { err: error },
+        "a service refused the gateway's service identity (check TAILOR_SERVICE_API_KEY and its role)",
+      );
+      return new RegistryError(
+        503,
+        RegistryErrorCode.unavailable,
+        `the image registry is unavailable: the gateway's service identity was refused; request id ${String(request.id)} identifies it in the logs`,
+        undefined,
+        { "retry-after": "30" },
+      );
     case Code.UNAVAILABLE:
     case Code.DEADLINE_EXCEEDED:
       request.log.warn({ err: error }, "the registry service did not answer");
@@ -139,8 +170,6 @@ function fromCallFailure(request: FastifyRequest, error: TailorError): RegistryE
         { "retry-after": "5" },
       );
     default:
-      // UNAUTHENTICATED/PERMISSION_DENIED here mean the gateway's own service
-      // identity was refused: an operator's problem, not the caller's.
       request.log.error({ err: error }, "a registry service call failed");
       return internalError(request);
   }

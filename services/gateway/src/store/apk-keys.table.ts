@@ -7,7 +7,10 @@ import type { ColumnType, Selectable } from "@tailor/db";
  * stay in the organization's JWKS until `listed_until`.
  */
 export interface ApkSigningKeysTable {
-  /** Key file name, e.g. `acme-20261128-3f9a1c2e.rsa.pub`: the `.SIGN.RSA256.<name>` suffix and the JWKS `kid`. */
+  /**
+   * Key file name, e.g. `acme-20261128-3f9a1c2e.rsa.pub`: the `.SIGN.RSA256.<name>`
+   * suffix. The JWKS `kid` is this name without ".rsa.pub".
+   */
   name: string;
   org_id: string;
   /** SPKI PEM (`-----BEGIN PUBLIC KEY-----`), as abuild writes `.rsa.pub` files. */

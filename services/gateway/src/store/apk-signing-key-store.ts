@@ -1,16 +1,29 @@
 import type { Kysely, Transaction } from "@tailor/db";
 import { sql } from "@tailor/db";
-import type { ApkRepositoryKey } from "../apk/repository-key.js";
+import type { ApkRepositoryKey, ApkSigningKey } from "../apk/repository-key.js";
 import type { ApkSigningKeyRow } from "./apk-keys.table.js";
 import type { GatewayDatabase, GatewayDb } from "./gateway-database.js";
 
-/** Maps a row to the domain type. */
-function toApkRepositoryKey(row: ApkSigningKeyRow): ApkRepositoryKey {
+/** Every column but the private key: what listings and key files read. */
+const PUBLIC_COLUMNS = [
+  "name",
+  "org_id",
+  "public_key_pem",
+  "created_at",
+  "retired_at",
+  "signs_until",
+  "listed_until",
+] as const;
+
+/** A row without its private key. */
+type PublicKeyRow = Omit<ApkSigningKeyRow, "private_key_pem">;
+
+/** Maps a row (without its private key) to the domain type. */
+function toApkRepositoryKey(row: PublicKeyRow): ApkRepositoryKey {
   return {
     name: row.name,
     orgId: row.org_id,
     publicKeyPem: row.public_key_pem,
-    privateKeyPem: row.private_key_pem,
     createdAt: new Date(row.created_at),
     ...(row.retired_at === null ? {} : { retiredAt: new Date(row.retired_at) }),
     ...(row.signs_until === null ? {} : { signsUntil: new Date(row.signs_until) }),
@@ -18,18 +31,24 @@ function toApkRepositoryKey(row: ApkSigningKeyRow): ApkRepositoryKey {
   };
 }
 
+/** Maps a full row, private key included, to a key the index signer may use. */
+function toApkSigningKey(row: ApkSigningKeyRow): ApkSigningKey {
+  return { ...toApkRepositoryKey(row), privateKeyPem: row.private_key_pem };
+}
+
 /**
- * The organization's keys still listed at `at`: the current key first, then
- * retired keys whose `listed_until` is later than `at`, most recently retired first.
+ * The organization's keys still listed at `at`, without their private
+ * halves: the current key first, then retired keys whose `listed_until` is
+ * later than `at`, most recently retired first.
  */
-export async function listApkSigningKeys(
+export async function listApkPublicKeys(
   db: GatewayDb,
   orgId: string,
   at: Date,
 ): Promise<ApkRepositoryKey[]> {
   const rows = await db
     .selectFrom("apk_signing_keys")
-    .selectAll()
+    .select(PUBLIC_COLUMNS)
     .where("org_id", "=", orgId)
     .where((eb) => eb.or([eb("retired_at", "is", null), eb("listed_until", ">", at)]))
     .orderBy("retired_at", (ob) => ob.desc().nullsFirst())
@@ -38,14 +57,35 @@ export async function listApkSigningKeys(
   return rows.map(toApkRepositoryKey);
 }
 
-/** The organization's current key, if it has one. */
+/**
+ * The organization's keys that sign its index at `at`, private halves
+ * included: the current key first, then retired keys whose `signs_until` is
+ * later than `at`. Only the index signer should call this.
+ */
+export async function listApkSigningKeys(
+  db: GatewayDb,
+  orgId: string,
+  at: Date,
+): Promise<ApkSigningKey[]> {
+  const rows = await db
+    .selectFrom("apk_signing_keys")
+    .selectAll()
+    .where("org_id", "=", orgId)
+    .where((eb) => eb.or([eb("retired_at", "is", null), eb("signs_until", ">", at)]))
+    .orderBy("retired_at", (ob) => ob.desc().nullsFirst())
+    .orderBy("created_at", "desc")
+    .execute();
+  return rows.map(toApkSigningKey);
+}
+
+/** The organization's current key (its public facts), if it has one. */
 export async function findCurrentApkSigningKey(
   db: GatewayDb,
   orgId: string,
 ): Promise<ApkRepositoryKey | undefined> {
   const row = await db
     .selectFrom("apk_signing_keys")
-    .selectAll()
+    .select(PUBLIC_COLUMNS)
     .where("org_id", "=", orgId)
     .where("retired_at", "is", null)
     .executeTakeFirst();
@@ -55,7 +95,7 @@ export async function findCurrentApkSigningKey(
 /** The new current key and how the key it replaces retires. */
 export interface CurrentKeyChange {
   /** The key to make current (not yet stored). */
-  readonly key: Pick<ApkRepositoryKey, "name" | "orgId" | "publicKeyPem" | "privateKeyPem">;
+  readonly key: Pick<ApkSigningKey, "name" | "orgId" | "publicKeyPem" | "privateKeyPem">;
   readonly now: Date;
   /**
    * Name of the key the caller saw as current (null: none). When another
@@ -73,7 +113,7 @@ export interface CurrentKeyChange {
 export interface CurrentKeyOutcome {
   /** False when `expectedCurrent` no longer matched and nothing was stored. */
   readonly replaced: boolean;
-  /** The current key after the call. */
+  /** The current key after the call (its public facts). */
   readonly current: ApkRepositoryKey;
 }
 
@@ -125,7 +165,7 @@ export async function replaceCurrentApkSigningKey(
         private_key_pem: change.key.privateKeyPem,
         created_at: change.now,
       })
-      .returningAll()
+      .returning(PUBLIC_COLUMNS)
       .executeTakeFirstOrThrow();
     return { replaced: true, current: toApkRepositoryKey(row) };
   });
