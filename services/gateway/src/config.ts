@@ -28,6 +28,10 @@ export const gatewaySpec = {
     "URL clients reach the gateway at (e.g. `https://tailor.example.com`): the registry's token realm, the APK JWKS address and OpenAPI's server. Unset: taken from each request's Host header.",
     ["http:", "https:"],
   ),
+  consoleDir: env.optionalString(
+    "TAILOR_GATEWAY_CONSOLE_DIR",
+    "Directory of the web console's built static files, served from `/` (`index.html` for client-side routes, `assets/` cached for a year). Unset: a placeholder page.",
+  ),
   trustedProxies: env.optionalString(
     "TAILOR_GATEWAY_TRUSTED_PROXIES",
     "Comma-separated addresses or CIDRs of reverse proxies whose `X-Forwarded-For`/`-Proto`/`-Host` the gateway believes (client addresses for rate limits and logs, the public URL). Unset: forwarded headers are ignored.",

@@ -69,6 +69,11 @@ export function createGatewayService(options: GatewayServiceOptions = {}): Servi
               config.serviceApiKey,
               entitlementV1.Audience.API,
             );
+      if (config.publicUrl === undefined) {
+        logger.info(
+          "TAILOR_GATEWAY_PUBLIC_URL is not set: the registry's token realm and the APK key URLs follow each request's Host header; set it in production",
+        );
+      }
       if (service === undefined) {
         logger.warn("TAILOR_SERVICE_API_KEY is not set: /v2 and /apk answer 503");
       }

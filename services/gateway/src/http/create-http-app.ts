@@ -78,7 +78,7 @@ export function createHttpApp({ deps, clients, metrics }: HttpAppDependencies): 
   registerRestApi(app, deps);
   registerRegistry(app, deps);
   registerApkRepositories(app, deps);
-  registerConsoleRoute(app, TAILOR_VERSION);
+  registerConsoleRoute(app, TAILOR_VERSION, deps.config.consoleDir);
   return app;
 }
 
