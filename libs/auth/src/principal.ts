@@ -14,6 +14,8 @@ export interface Principal {
   readonly role?: Role;
   /** A platform administrator may act on every organization. */
   readonly administrator: boolean;
+  /** What the token is limited to (e.g. `repository:acme/api:pull`); unset: not limited. */
+  readonly scopes?: readonly string[];
   readonly tokenId: string;
   readonly keyId: string;
   readonly issuedAt: Date;

@@ -22,6 +22,8 @@ export interface TokenSubject {
   readonly orgName?: string;
   readonly role?: Role;
   readonly administrator: boolean;
+  /** What the token is limited to (e.g. `repository:acme/api:pull`); unset: not limited. */
+  readonly scopes?: readonly string[];
 }
 
 /** Mints tokens with one signing key. */
@@ -48,6 +50,8 @@ interface Payload {
   org_name?: string;
   role?: string;
   adm?: boolean;
+  /** Space-separated scopes, as OAuth 2.0 writes them. */
+  scope?: string;
 }
 
 function base64url(data: Uint8Array | string): string {
@@ -82,6 +86,9 @@ export function createTokenSigner(
         ...(subject.orgName === undefined ? {} : { org_name: subject.orgName }),
         ...(subject.role === undefined ? {} : { role: subject.role }),
         ...(subject.administrator ? { adm: true } : {}),
+        ...(subject.scopes === undefined || subject.scopes.length === 0
+          ? {}
+          : { scope: subject.scopes.join(" ") }),
       };
       const header = { alg: TOKEN_ALGORITHM, typ: "JWT", kid: key.id };
       const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(payload))}`;
@@ -103,6 +110,9 @@ function principalFrom(payload: Payload, keyId: string): Principal {
     ...(payload.org_name === undefined ? {} : { orgName: payload.org_name }),
     ...(payload.role === undefined ? {} : { role: payload.role as Role }),
     administrator: payload.adm === true,
+    ...(typeof payload.scope === "string" && payload.scope.trim() !== ""
+      ? { scopes: payload.scope.trim().split(/\s+/) }
+      : {}),
     tokenId: payload.jti,
     keyId,
     issuedAt: new Date(payload.iat * 1000),

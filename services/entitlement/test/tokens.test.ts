@@ -145,6 +145,50 @@ describe("tokens", () => {
     expect(nothing.reason).toBe("missing_token");
   });
 
+  it("limits registry tokens to scopes; other audiences cannot carry them", async () => {
+    const scoped = await client.issueToken({
+      apiKey: owner.apiKey,
+      audience: REGISTRY,
+      scopes: ["repository:acme/api:pull", "repository:acme/web:pull", "repository:acme/api:pull"],
+    });
+    expect(scoped.claims?.scopes).toEqual(["repository:acme/api:pull", "repository:acme/web:pull"]);
+    const verifier = createTokenVerifier({
+      keys: async () =>
+        (await client.getTokenKeys({})).keys.map((key) => ({
+          id: key.id,
+          publicKeyPem: key.publicKeyPem,
+        })),
+    });
+    expect((await verifier.verify(scoped.token, "registry")).scopes).toEqual([
+      "repository:acme/api:pull",
+      "repository:acme/web:pull",
+    ]);
+    const unscoped = await client.issueToken({ apiKey: owner.apiKey, audience: REGISTRY });
+    expect(unscoped.claims?.scopes).toEqual([]);
+    expect((await verifier.verify(unscoped.token, "registry")).scopes).toBeUndefined();
+
+    // An api token exchanged for a scoped registry token.
+    const api = await client.issueToken({ apiKey: owner.apiKey, audience: API });
+    const exchanged = await client.issueToken(
+      { audience: REGISTRY, scopes: ["repository:acme/web:pull"] },
+      as(api.token),
+    );
+    expect(exchanged.claims?.scopes).toEqual(["repository:acme/web:pull"]);
+
+    const onApi = await failureOf(
+      client.issueToken({
+        apiKey: owner.apiKey,
+        audience: API,
+        scopes: ["repository:acme/api:pull"],
+      }),
+    );
+    expect(onApi).toMatchObject({ code: Code.INVALID_ARGUMENT, field: "scopes" });
+    const malformed = await failureOf(
+      client.issueToken({ apiKey: owner.apiKey, audience: REGISTRY, scopes: ["pull everything"] }),
+    );
+    expect(malformed).toMatchObject({ code: Code.INVALID_ARGUMENT, field: "scopes[0]" });
+  });
+
   it("verifies tokens for their audience and says why others fail", async () => {
     const registry = await tokenFor(client, owner.apiKey, "registry");
     const verified = await client.verifyToken({ token: registry, audience: REGISTRY });

@@ -579,6 +579,9 @@ function assemblyFailure(error: unknown, variant: string, arch: string): unknown
   return error;
 }
 
+/** How long the gateway may take to answer GetApkRepositoryKeys (it may create the key). */
+const KEY_DEADLINE_MS = 60_000;
+
 /**
  * The public keys of the organization's private APK repository, for the
  * `-dev` variant's /etc/apk/keys, when that repository is configured. A
@@ -593,7 +596,11 @@ async function privateRepositoryKeys(
 ): Promise<{ name: string; pem: string }[]> {
   if (deps.config.apkRepositoryUrl === undefined) return [];
   try {
-    const { keys } = await deps.gateway.getApkRepositoryKeys({ orgId }, call);
+    // The first call for an organization generates its RSA-4096 key: seconds, not milliseconds.
+    const { keys } = await deps.gateway.getApkRepositoryKeys(
+      { orgId },
+      { ...call, deadlineMs: KEY_DEADLINE_MS },
+    );
     log.info(
       "keys",
       `-dev images trust the private APK repository keys ${keys.map((key) => key.name).join(", ")}`,

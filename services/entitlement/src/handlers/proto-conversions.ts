@@ -112,6 +112,7 @@ export function tokenClaimsMessage(principal: Principal) {
     expiresAt: timestampFromDate(principal.expiresAt),
     tokenId: principal.tokenId,
     keyId: principal.keyId,
+    scopes: [...(principal.scopes ?? [])],
   };
 }
 

@@ -8,6 +8,7 @@ import {
   TokenError,
 } from "@tailor/auth";
 import type { HandlerContext, ServiceImpl } from "@tailor/grpc";
+import { Code, TailorError } from "@tailor/grpc";
 import type { entitlementV1 } from "@tailor/proto";
 import type { EntitlementDependencies } from "../entitlement-dependencies.js";
 import type { Identity } from "../identities/identity.js";
@@ -98,7 +99,7 @@ async function subjectOfApiKey(
 async function subjectOfBearer(
   deps: EntitlementDependencies,
   ctx: Pick<HandlerContext, "metadata">,
-): Promise<{ subject: TokenSubject; remainingSeconds: number }> {
+): Promise<{ subject: TokenSubject; remainingSeconds: number; scopes?: readonly string[] }> {
   const principal = await deps.authenticate(ctx);
   const identity = await findIdentity(deps.db, principal.subject);
   if (identity === undefined || identity.deletedAt !== undefined) {
@@ -110,7 +111,49 @@ async function subjectOfBearer(
   if (remainingSeconds < 1) {
     throw new TokenError("expired", `token expired at ${principal.expiresAt.toISOString()}`);
   }
-  return { subject: await tokenSubjectOf(deps, identity), remainingSeconds };
+  return {
+    subject: await tokenSubjectOf(deps, identity),
+    remainingSeconds,
+    ...(principal.scopes === undefined ? {} : { scopes: principal.scopes }),
+  };
+}
+
+/** `repository:acme/api:pull`: a resource type, a name, actions. */
+const SCOPE = /^[a-z][a-z0-9_-]{0,31}:[A-Za-z0-9._/-]{1,255}:[a-z*]{1,16}(,[a-z*]{1,16}){0,7}$/;
+const MAX_SCOPES = 32;
+
+/**
+ * The scopes a new token gets: the requested ones (checked for shape), which
+ * must stay within the original token's when a scoped token is exchanged;
+ * none requested keeps the original's.
+ * @throws InvalidFieldError naming `scopes[i]`; PERMISSION_DENIED when a scope would widen the original.
+ */
+function scopesFor(
+  requested: readonly string[],
+  original: readonly string[] | undefined,
+): string[] {
+  if (requested.length > MAX_SCOPES) {
+    throw new InvalidFieldError("scopes", `at most ${MAX_SCOPES} scopes, got ${requested.length}`);
+  }
+  const scopes: string[] = [];
+  requested.forEach((scope, index) => {
+    const trimmed = scope.trim();
+    if (!SCOPE.test(trimmed)) {
+      throw new InvalidFieldError(
+        `scopes[${index}]`,
+        `scope ${JSON.stringify(scope.slice(0, 300))} is not <type>:<name>:<actions>, e.g. "repository:acme/api:pull"`,
+      );
+    }
+    if (original !== undefined && !original.includes(trimmed)) {
+      throw new TailorError(
+        Code.PERMISSION_DENIED,
+        `scope "${trimmed}" is outside the scopes of the token being exchanged`,
+        { reason: "scope_widened", field: `scopes[${index}]` },
+      );
+    }
+    if (!scopes.includes(trimmed)) scopes.push(trimmed);
+  });
+  return scopes.length === 0 ? [...(original ?? [])] : scopes;
 }
 
 /** gRPC handlers for tokens and signing keys. */
@@ -121,16 +164,29 @@ export function createTokenHandlers(deps: EntitlementDependencies): TokenHandler
         const audience = audienceFromProto(request.audience);
         let subject: TokenSubject;
         let ttlSeconds: number;
+        let scopes: string[];
         if (request.apiKey !== "") {
           const minted = await subjectOfApiKey(deps, request.apiKey);
           subject = minted.subject;
           ttlSeconds = tokenLifetimeSeconds(request.ttlSeconds, minted.remainingSeconds);
+          scopes = scopesFor(request.scopes, undefined);
         } else {
           const exchange = await subjectOfBearer(deps, ctx);
           subject = exchange.subject;
           ttlSeconds = tokenLifetimeSeconds(request.ttlSeconds, exchange.remainingSeconds);
+          scopes = scopesFor(request.scopes, exchange.scopes);
         }
-        const { token, principal } = await deps.tokens.sign(subject, audience, ttlSeconds);
+        if (scopes.length > 0 && audience !== "registry") {
+          throw new InvalidFieldError(
+            "scopes",
+            `scopes narrow registry tokens only; a${audience === "api" ? "n" : ""} ${audience} token cannot carry them`,
+          );
+        }
+        const { token, principal } = await deps.tokens.sign(
+          scopes.length === 0 ? subject : { ...subject, scopes },
+          audience,
+          ttlSeconds,
+        );
         ctx.logger.debug(
           { subject: principal.subject, audience, tokenId: principal.tokenId, ttlSeconds },
           "token issued",

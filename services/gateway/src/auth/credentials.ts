@@ -28,11 +28,16 @@ export class CredentialRejectedError extends Error {
 export interface CredentialResolver {
   /**
    * Accepts an API key (exchanged with the entitlement service for a token of
-   * `audience`, cached until shortly before it expires) or a token of
-   * `audience` (verified locally with the entitlement service's keys).
+   * `audience`, limited to `scopes` when given, cached until shortly before it
+   * expires) or a token of `audience` (verified locally with the entitlement
+   * service's keys; it keeps its own scopes).
    * @throws CredentialRejectedError when the credential is not valid for `audience`.
    */
-  resolve(credential: string, audience: Audience): Promise<ResolvedCredential>;
+  resolve(
+    credential: string,
+    audience: Audience,
+    scopes?: readonly string[],
+  ): Promise<ResolvedCredential>;
   /**
    * The credential when it can be checked without asking the entitlement
    * service: a token that verifies, or an API key exchanged recently.
@@ -88,7 +93,7 @@ export function createCredentialResolver(options: CredentialResolverOptions): Cr
     raw: string,
     audience: Audience,
   ): Promise<ResolvedCredential | undefined> {
-    const cached = cache.get(`${audience}:${hashOf(raw)}`);
+    const cached = cache.get(`${audience}::${hashOf(raw)}`);
     if (cached === undefined) return undefined;
     const resolved = await cached.catch(() => undefined);
     return resolved !== undefined &&
@@ -97,12 +102,17 @@ export function createCredentialResolver(options: CredentialResolverOptions): Cr
       : undefined;
   }
 
-  async function exchange(apiKey: string, audience: Audience): Promise<ResolvedCredential> {
+  async function exchange(
+    apiKey: string,
+    audience: Audience,
+    scopes: readonly string[],
+  ): Promise<ResolvedCredential> {
     let issued: entitlementV1.IssueTokenResponse;
     try {
       issued = await options.entitlement.issueToken({
         apiKey,
         audience: AUDIENCE_ENUM[audience],
+        ...(scopes.length === 0 ? {} : { scopes: [...scopes] }),
       });
     } catch (error) {
       if (
@@ -131,7 +141,7 @@ export function createCredentialResolver(options: CredentialResolverOptions): Cr
         return undefined;
       }
     },
-    async resolve(credential, audience) {
+    async resolve(credential, audience, scopes = []) {
       const raw = credential.trim();
       if (raw === "") throw new CredentialRejectedError("no credential was given", "anonymous");
       if (parseApiKey(raw) === undefined) {
@@ -147,7 +157,7 @@ export function createCredentialResolver(options: CredentialResolverOptions): Cr
           throw error;
         }
       }
-      const cacheKey = `${audience}:${hashOf(raw)}`;
+      const cacheKey = `${audience}:${scopes.join(" ")}:${hashOf(raw)}`;
       const cached = cache.get(cacheKey);
       if (cached !== undefined) {
         const resolved = await cached.catch(() => undefined);
@@ -159,7 +169,7 @@ export function createCredentialResolver(options: CredentialResolverOptions): Cr
         }
         if (cache.get(cacheKey) === cached) cache.delete(cacheKey);
       }
-      const pending = exchange(raw, audience);
+      const pending = exchange(raw, audience, scopes);
       cache.set(cacheKey, pending);
       if (cache.size > MAX_CACHED) {
         const oldest = cache.keys().next().value;

@@ -136,7 +136,43 @@ export async function authorizePull(
   const principal = await authenticateRegistryRequest(deps, request, repository);
   if (repository === undefined) throw invalid;
   requireOwnOrgName(principal, repository);
+  requirePullScope(deps, request, principal, repository);
   return { principal, repository };
+}
+
+/** True when `scopes` (a token's) allow pulling `repository`. */
+export function scopesAllowPull(scopes: readonly string[], repository: RepositoryName): boolean {
+  const prefix = `repository:${repository.full}:`;
+  return scopes.some((scope) => {
+    if (!scope.startsWith(prefix)) return false;
+    const actions = scope.slice(prefix.length).split(",");
+    return actions.includes("pull") || actions.includes("*");
+  });
+}
+
+/**
+ * A token limited to scopes (the token endpoint's answer to
+ * `scope=repository:<name>:pull`) pulls only those repositories; for any
+ * other the answer is Docker's "insufficient_scope" challenge, so the client
+ * asks the token endpoint again with this repository's scope.
+ * @throws RegistryError 401 UNAUTHORIZED.
+ */
+export function requirePullScope(
+  deps: GatewayDependencies,
+  request: FastifyRequest,
+  principal: Principal,
+  repository: RepositoryName,
+): void {
+  if (principal.scopes === undefined || scopesAllowPull(principal.scopes, repository)) return;
+  throw new RegistryError(
+    401,
+    RegistryErrorCode.unauthorized,
+    `the token is limited to ${principal.scopes.join(", ")}; ask ${TOKEN_PATH} for scope repository:${repository.full}:pull`,
+    { name: repository.full },
+    {
+      "www-authenticate": `${bearerChallenge(deps, request, repository)},error="insufficient_scope"`,
+    },
+  );
 }
 
 /**

@@ -1,6 +1,8 @@
+import { parseApiKey } from "@tailor/auth";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { authenticateRequest } from "../auth/request-credentials.js";
+import { authenticateRequest, presentedCredential } from "../auth/request-credentials.js";
 import type { GatewayDependencies } from "../gateway-dependencies.js";
+import { repositoryName } from "./references.js";
 import { quoted, TOKEN_PATH } from "./registry-access.js";
 import { RegistryError, RegistryErrorCode } from "./registry-errors.js";
 
@@ -16,20 +18,47 @@ export interface RegistryTokenBody {
   readonly issued_at: string;
 }
 
-/** The `scope` query parameters (repeated or not), each shortened for the log. */
-function scopesOf(value: unknown): string[] {
+/** Scopes one token may carry at most. */
+const MAX_SCOPES = 16;
+const REPOSITORY_SCOPE = /^repository:([^:]+)\/([^:/]+):([a-z*,]+)$/;
+
+/**
+ * The pull scopes a token request asks for: every `scope` parameter
+ * (repeated, or space-separated as OAuth writes them) of the form
+ * `repository:<org>/<image>:<actions>` whose actions include pull, as
+ * `repository:<org>/<image>:pull`. Others (push, catalog, malformed names)
+ * are dropped: the registry grants pulls only.
+ */
+export function requestedPullScopes(value: unknown): string[] {
   const list = Array.isArray(value) ? value : value === undefined ? [] : [value];
-  return list
-    .filter((item): item is string => typeof item === "string" && item !== "")
-    .map((item) => item.slice(0, 256));
+  const scopes: string[] = [];
+  for (const item of list) {
+    if (typeof item !== "string") continue;
+    for (const scope of item.split(/\s+/)) {
+      const match = REPOSITORY_SCOPE.exec(scope);
+      if (match === null) continue;
+      const actions = (match[3] ?? "").split(",");
+      if (!actions.includes("pull") && !actions.includes("*")) continue;
+      let name: string;
+      try {
+        name = repositoryName(match[1] ?? "", match[2] ?? "").full;
+      } catch {
+        continue;
+      }
+      const normalized = `repository:${name}:pull`;
+      if (!scopes.includes(normalized)) scopes.push(normalized);
+    }
+  }
+  return scopes.slice(0, MAX_SCOPES);
 }
 
 /**
  * GET `/token` (and `/v2/token`): exchanges basic credentials — any user
  * name, an API key or a `registry` token as the password — for a `registry`
- * token (an API key is exchanged; a token comes back as is). The token lets
- * its holder pull what their organization owns, whatever `scope` asked for;
- * every /v2 request checks the repository again.
+ * token: an API key is exchanged for a token limited to the requested pull
+ * scopes (or, without scopes, for all of the organization's repositories);
+ * a token comes back as is. Every /v2 request checks the organization and
+ * the scope again.
  * No credentials or bad ones answer 401; too many failures 429.
  */
 export function registerTokenRoute(scope: FastifyInstance, deps: GatewayDependencies): void {
@@ -60,12 +89,18 @@ export function registerTokenRoute(scope: FastifyInstance, deps: GatewayDependen
         { "www-authenticate": `Basic realm=${quoted(`${deps.publicUrl(request)}${TOKEN_PATH}`)}` },
       );
     }
-    const { token, principal } = outcome.credential;
-    // Scopes are logged, not enforced: a token never grants more than pulls of
-    // the holder's own organization, whatever it asked for.
-    const scopes = scopesOf(request.query.scope).slice(0, 8);
+    // An API key asking for scopes gets a token limited to them: a leaked
+    // pull token opens those repositories only. Without scopes (docker
+    // login) the token pulls the holder's organization; a registry token
+    // given as the password comes back as it is.
+    const scopes = requestedPullScopes(request.query.scope);
+    const secret = presentedCredential(request)?.secret.trim() ?? "";
+    const { token, principal } =
+      scopes.length > 0 && parseApiKey(secret) !== undefined
+        ? await deps.auth.credentials.resolve(secret, "registry", scopes)
+        : outcome.credential;
     request.log.info(
-      { subject: principal.subject, orgId: principal.orgId, scopes },
+      { subject: principal.subject, orgId: principal.orgId, scopes: principal.scopes ?? [] },
       "registry token issued",
     );
     const now = deps.now();
