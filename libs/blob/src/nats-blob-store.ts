@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { createSilentLogger, type Logger } from "@tailor/log";
 import {
   connect,
+  DeliverPolicy,
   headers,
   type JetStreamClient,
   type JetStreamManager,
@@ -265,11 +266,20 @@ class NatsBlobStore implements BlobStore {
     const batch = Math.max(1, Math.floor(fetchBytes / chunkSize));
     const whole = range.start === 0 && range.end === info.size;
     const hash = whole ? createHash("sha256") : undefined;
+    const subject = `$O.${this.#bucket}.C.${info.nuid}`;
+    // A range starting past the first chunk starts reading at its first
+    // chunk: a headers-only pass finds that chunk's stream sequence, so a
+    // tail range of a large layer never transfers the bytes before it.
+    const skip = whole ? 0 : Math.min(Math.floor(range.start / chunkSize), needed - 1);
+    const startSequence = skip > 0 ? await this.#sequenceOfChunk(subject, skip) : undefined;
     const consumer = await this.#js.consumers.get(this.#stream, {
-      filterSubjects: `$O.${this.#bucket}.C.${info.nuid}`,
+      filterSubjects: subject,
+      ...(startSequence === undefined
+        ? {}
+        : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSequence }),
     });
-    let received = 0;
-    let position = 0;
+    let received = startSequence === undefined ? 0 : skip;
+    let position = startSequence === undefined ? 0 : skip * chunkSize;
     let idle = 0;
     try {
       while (received < needed) {
@@ -309,6 +319,36 @@ class NatsBlobStore implements BlobStore {
         throw new BlobError(`blob ${digest} is damaged: its bytes hash to something else`);
     } finally {
       await consumer.delete().catch(() => undefined);
+    }
+  }
+
+  /**
+   * The stream sequence of chunk `index` (0-based) of an object, read with a
+   * headers-only consumer; undefined when the chunks cannot be walked (the
+   * caller then reads from the first chunk).
+   */
+  async #sequenceOfChunk(subject: string, index: number): Promise<number | undefined> {
+    const walker = await this.#js.consumers.get(this.#stream, {
+      filterSubjects: subject,
+      headers_only: true,
+    });
+    try {
+      let seen = 0;
+      while (seen <= index) {
+        const messages = await walker.fetch({
+          max_messages: Math.min(1000, index + 1 - seen),
+          expires: fetchExpiresMs,
+        });
+        const before = seen;
+        for await (const message of messages) {
+          if (seen === index) return message.seq;
+          seen++;
+        }
+        if (seen === before) return undefined;
+      }
+      return undefined;
+    } finally {
+      await walker.delete().catch(() => undefined);
     }
   }
 
