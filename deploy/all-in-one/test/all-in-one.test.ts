@@ -56,7 +56,7 @@ afterAll(async () => {
 });
 
 describe("startAllInOne", () => {
-  it("serves every service's health, metrics and the console, then keeps data across restarts", async () => {
+  it("serves every service's health, metrics, the console, REST and APK keys, then keeps data across restarts", async () => {
     const first = await startAllInOne({ environment: environment(), logger });
     let orgId: string;
     try {
@@ -114,6 +114,25 @@ describe("startAllInOne", () => {
       const read = await client.getOrganization({ id: orgId }, { metadata });
       expect(read.organization?.name).toBe("wayne-enterprises");
       client.close();
+
+      // The gateway on the embedded database: REST with the same key, and an
+      // APK repository whose signing key is created on first use.
+      const rest = await fetch(`${second.httpUrl}/api/v1/organizations/wayne-enterprises`, {
+        headers: { authorization: `Bearer ${second.adminKey.credential}` },
+      });
+      expect(rest.status).toBe(200);
+      expect(((await rest.json()) as { id: string }).id).toBe(orgId);
+      const basic = Buffer.from(`admin:${second.adminKey.credential}`).toString("base64");
+      const jwks = await fetch(`${second.httpUrl}/apk/wayne-enterprises/jwks.json`, {
+        headers: { authorization: `Basic ${basic}` },
+      });
+      expect(jwks.status).toBe(200);
+      const { keys } = (await jwks.json()) as { keys: { kid: string; kty: string }[] };
+      expect(keys).toHaveLength(1);
+      expect(keys[0]).toMatchObject({
+        kty: "RSA",
+        kid: expect.stringMatching(/^wayne-enterprises-\d{8}-/),
+      });
     } finally {
       await second.stop();
     }
