@@ -144,7 +144,7 @@ describe("createGrpcClient retries", () => {
     const started = performance.now();
     expect((await failureOf(client.getServiceInfo({}))).code).toBe(Code.UNAVAILABLE);
     expect(counter.attempts.get("GetServiceInfo")).toBe(3);
-    expect(performance.now() - started).toBeLessThan(2000);
+    expect(performance.now() - started).toBeLessThan(5000);
   });
 
   it("never retries past the call's deadline", async () => {
@@ -316,7 +316,8 @@ describe("createGrpcClient options", () => {
 
     const started = performance.now();
     expect((await failureOf(client.getServiceInfo({}))).code).toBe(Code.DEADLINE_EXCEEDED);
-    expect(performance.now() - started).toBeLessThan(1000);
+    // Without the default deadline the call would never end.
+    expect(performance.now() - started).toBeLessThan(3000);
   });
 
   it("records tailor_grpc_client_handling_seconds per attempt", async () => {

@@ -343,7 +343,8 @@ describe("graceful shutdown", () => {
 
     expect((await call).info?.name).toBe("finished");
     await shutdown;
-    expect(performance.now() - shutdownStarted).toBeLessThan(2000);
+    // Well under the 5 s grace: shutdown ends when the last call does.
+    expect(performance.now() - shutdownStarted).toBeLessThan(4000);
     expect(server.shutdown()).toBe(shutdown); // idempotent: the same promise
     expect((await failureOf(client.getServiceInfo({}))).code).toBe(Code.UNAVAILABLE);
   });

@@ -93,7 +93,8 @@ describe("createInProcessClient", () => {
     expect((await failureOf(client.getServiceInfo({}, { deadlineMs: 100 }))).code).toBe(
       Code.DEADLINE_EXCEEDED,
     );
-    expect(performance.now() - started).toBeLessThan(1000);
+    // The handler would hold the call for 5 s; a loaded CI machine still answers well within 3.
+    expect(performance.now() - started).toBeLessThan(3000);
     expect((reason as TailorError).code).toBe(Code.DEADLINE_EXCEEDED);
   });
 
