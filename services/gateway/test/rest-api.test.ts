@@ -157,6 +157,11 @@ describe("REST API", () => {
         scheme: "bearer",
       });
       expect(document.components.schemas.Error.required).toEqual(["error", "requestId"]);
+      // Sections are named alike (lowercase words joined by dashes) and each says what it holds.
+      for (const tag of document.tags as { name: string; description?: string }[]) {
+        expect(tag.name).toMatch(/^[a-z]+(-[a-z]+)*$/);
+        expect(tag.description, tag.name).toEqual(expect.any(String));
+      }
       const result = await validate(structuredClone(document));
       expect(result.valid ? [] : result.errors.map((error) => error.message)).toEqual([]);
     });
@@ -266,6 +271,56 @@ describe("REST API", () => {
       expect(body.requestId).toBe(response.headers.get("x-request-id"));
     });
 
+    it("asks anonymous clients for credentials before reading what they sent", async () => {
+      const bodies: [string, Record<string, string>, string][] = [
+        ["malformed JSON", { "content-type": "application/json" }, '{"audience": '],
+        ["an unsupported media type", { "content-type": "application/xml" }, "<audience/>"],
+        ["a body failing the schema", { "content-type": "application/json" }, '{"audience": 7}'],
+      ];
+      for (const [name, headers, body] of bodies) {
+        for (const authorization of [undefined, "Bearer not-a-token"]) {
+          const response = await fetch(`${platform.url}/api/v1/auth/token`, {
+            method: "POST",
+            headers: { ...headers, ...(authorization === undefined ? {} : { authorization }) },
+            body,
+          });
+          const answer = (await response.json()) as Json;
+          expect(response.status, `${name}, ${authorization ?? "anonymous"}`).toBe(401);
+          expect(answer.error.code).toBe("UNAUTHENTICATED");
+          expect(response.headers.get("www-authenticate")).toBe('Bearer realm="tailor"');
+        }
+      }
+      // The same body from a caller with credentials is refused for what it is.
+      const response = await fetch(`${platform.url}/api/v1/auth/token`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${platform.acme.viewer.apiKey}`,
+          "content-type": "application/xml",
+        },
+        body: "<audience/>",
+      });
+      expect(response.status).toBe(415);
+      expect(((await response.json()) as Json).error.code).toBe("UNSUPPORTED_MEDIA_TYPE");
+    });
+
+    it("takes an empty JSON body of an operation whose body is optional as {}", async () => {
+      const response = await fetch(
+        `${platform.url}/api/v1/organizations/acme/custom-images/nothing-yet/preview`,
+        {
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${platform.acme.viewer.apiKey}`,
+            "content-type": "application/json",
+          },
+          body: "",
+        },
+      );
+      const answer = (await response.json()) as Json;
+      // Not "body must not be empty": the preview ran and needs a source image for a new image.
+      expect(response.status, JSON.stringify(answer)).toBe(404);
+      expect(answer.error.field).toBe("image");
+    });
+
     it("tells who the caller is", async () => {
       const answer = await call("whoami", { key: platform.acme.viewer.apiKey });
       expect(answer.status).toBe(200);
@@ -315,6 +370,30 @@ describe("REST API", () => {
           audience === "api" ? 200 : 401,
         );
       }
+    });
+
+    it("mints a token as long-lived as asked from an API key, and no longer than a token it exchanges", async () => {
+      const key = platform.acme.editor.apiKey;
+      // The gateway's own exchange of the key (15 minutes) does not limit it.
+      const long = await call("issueToken", {
+        key,
+        body: { audience: "registry", ttlSeconds: 7200 },
+      });
+      expect(long.status, JSON.stringify(long.body)).toBe(200);
+      const lifetime = (answer: Answer) =>
+        Date.parse(answer.body.expiresAt) - Date.parse(answer.body.claims.issuedAt);
+      expect(lifetime(long)).toBe(7_200_000);
+      expect(long.body.claims.subject).toBe(platform.acme.editor.identityId);
+
+      const short = await call("issueToken", { key, body: { audience: "api", ttlSeconds: 120 } });
+      const exchanged = await call("issueToken", {
+        key: short.body.token,
+        body: { audience: "registry", ttlSeconds: 7200 },
+      });
+      expect(exchanged.status, JSON.stringify(exchanged.body)).toBe(200);
+      expect(Date.parse(exchanged.body.expiresAt)).toBeLessThanOrEqual(
+        Date.parse(short.body.expiresAt),
+      );
     });
 
     it("refuses an unknown audience naming the field", async () => {
@@ -369,6 +448,10 @@ describe("REST API", () => {
         body: { name: "initech", displayName: "Initech" },
       });
       expect(created.status).toBe(201);
+      // The answer says where the new organization is, and it is there.
+      const location = created.headers.get("location") ?? "";
+      expect(location).toBe(`/api/v1/organizations/${created.body.id}`);
+      expect((await request("GET", location, { key: admin })).body.name).toBe("initech");
       expect(created.body).toMatchObject({
         name: "initech",
         displayName: "Initech",
@@ -407,6 +490,9 @@ describe("REST API", () => {
       });
       expect(purchase.status).toBe(201);
       expect(purchase.body.sourceImage).toBe("toolbox");
+      expect(purchase.headers.get("location")).toBe(
+        "/api/v1/organizations/initech/purchases/toolbox",
+      );
       const grant = await call("grantPackage", {
         key: admin,
         params,
@@ -414,6 +500,7 @@ describe("REST API", () => {
       });
       expect(grant.status).toBe(201);
       expect(grant.body).toMatchObject({ packageName: "jq", reason: "trial" });
+      expect(grant.headers.get("location")).toBe("/api/v1/organizations/initech/package-grants/jq");
       const entitlements = await call("getEntitlements", { key: admin, params });
       expect(entitlements.body.purchases.map((p: Json) => p.sourceImage)).toEqual(["toolbox"]);
       expect(entitlements.body.packageGrants.map((g: Json) => g.packageName)).toEqual(["jq"]);
@@ -509,6 +596,25 @@ describe("REST API", () => {
           { params: { org: "acme" }, body: { uniqueTags: "sometimes" } },
           "uniqueTags",
         ],
+        // Values are taken as sent: no null → false, "true" → true, 1 → true, "7" → 7.
+        [
+          "setOrganizationSettings",
+          { params: { org: "acme" }, body: { uniqueTags: null } },
+          "uniqueTags",
+        ],
+        [
+          "setOrganizationSettings",
+          { params: { org: "acme" }, body: { uniqueTags: "true" } },
+          "uniqueTags",
+        ],
+        [
+          "setOrganizationSettings",
+          { params: { org: "acme" }, body: { uniqueTags: 1 } },
+          "uniqueTags",
+        ],
+        ["createOrganization", { body: { name: 12345 } }, "name"],
+        ["createOrganization", { body: { name: ["two-names"] } }, "name"],
+        ["issueToken", { body: { audience: "api", ttlSeconds: "300" } }, "ttlSeconds"],
       ];
       for (const [operationId, options, field] of cases) {
         const answer = await call(operationId, { ...options, key: admin });
@@ -545,6 +651,9 @@ describe("REST API", () => {
         organizationId: platform.acmeId,
       });
       const robot = created.body.id as string;
+      expect(created.headers.get("location")).toBe(
+        `/api/v1/organizations/acme/identities/${robot}`,
+      );
 
       const demoted = await call("setIdentityRole", {
         key: owner,
@@ -562,6 +671,9 @@ describe("REST API", () => {
       expect(key.body.secret).toMatch(/^tlr_/);
       expect(key.body.apiKey.description).toBe("ci");
       expect(key.body.apiKey.expiresAt).not.toBeNull();
+      expect(key.headers.get("location")).toBe(
+        `/api/v1/organizations/acme/identities/${robot}/api-keys/${key.body.apiKey.id}`,
+      );
       const whoami = await call("whoami", { key: key.body.secret });
       expect(whoami.body).toMatchObject({ subjectName: "robot", role: "viewer" });
 
@@ -594,6 +706,12 @@ describe("REST API", () => {
       const gone = await call("listApiKeys", { key: owner, params: { org, identity: robot } });
       expectError(gone, 404, "NOT_FOUND");
       expect(gone.body.error.message).toContain(robot);
+      // As documented: removing it again is 404.
+      expectError(
+        await call("deleteIdentity", { key: owner, params: { org, identity: robot } }),
+        404,
+        "NOT_FOUND",
+      );
     });
 
     it("refuses identity management to editors and viewers", async () => {

@@ -80,7 +80,10 @@ describe("REST builds", () => {
     });
   }
 
-  /** Reads a whole event stream (it ends after the `end` event). */
+  /** Reconnection delays (`retry:` fields) the streams read by {@link readEvents} asked for. */
+  const retries: number[] = [];
+
+  /** Reads a whole event stream (it ends after the `end` event), as an EventSource dispatches it. */
   async function readEvents(response: Response): Promise<ServerEvent[]> {
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toBe("text/event-stream");
@@ -100,18 +103,22 @@ describe("REST builds", () => {
         buffered = buffered.slice(boundary + 2);
         boundary = buffered.indexOf("\n\n");
         const event: ServerEvent = { event: "message", id: undefined, data: "" };
-        let isComment = true;
+        let hasData = false;
         for (const line of frame.split("\n")) {
           if (line.startsWith(":")) continue;
-          isComment = false;
           const colon = line.indexOf(":");
           const field = colon < 0 ? line : line.slice(0, colon);
           const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
           if (field === "event") event.event = value;
           else if (field === "id") event.id = value;
-          else if (field === "data") event.data += event.data === "" ? value : `\n${value}`;
+          else if (field === "retry") retries.push(Number(value));
+          else if (field === "data") {
+            event.data += hasData ? `\n${value}` : value;
+            hasData = true;
+          }
         }
-        if (!isComment) events.push(event);
+        // Like an EventSource: a frame without data dispatches nothing.
+        if (hasData) events.push(event);
       }
     }
     return events;
@@ -334,6 +341,32 @@ describe("REST builds", () => {
     );
     expect(linesOf(resumed)).toEqual(stored.slice(2));
     expect(resumed.at(-1)?.event).toBe("end");
+    // Every stream told the EventSource when to reconnect.
+    expect(retries.length).toBeGreaterThanOrEqual(2);
+    expect(retries.every((delay) => Number.isInteger(delay) && delay > 0)).toBe(true);
+  });
+
+  it("answers 204 to a reconnect after the last line of an ended build, so an EventSource stops", async () => {
+    const key = platform.acme.viewer.apiKey;
+    const stored = await allLogLines(key, tools.id);
+    const last = stored.at(-1)?.seq ?? 0;
+    const path = `/api/v1/organizations/acme/builds/${tools.id}/log/stream`;
+    for (const resume of [
+      { headers: { "last-event-id": String(last) } },
+      { headers: { "last-event-id": String(last + 5) } },
+    ]) {
+      const response = await api(key, path, resume);
+      expect(response.status).toBe(204);
+      expect(await response.text()).toBe("");
+    }
+    const after = await api(key, `${path}?after=${last}`);
+    expect(after.status).toBe(204);
+    // One line before the end still streams it and the end.
+    const one = await readEvents(
+      await api(key, path, { headers: { "last-event-id": String(last - 1) } }),
+    );
+    expect(linesOf(one)).toEqual(stored.slice(-1));
+    expect(one.at(-1)?.event).toBe("end");
   });
 
   it("follows a running build's log live until it ends", async () => {

@@ -3,9 +3,14 @@
 // (jq added, secret-tool refused as not entitled) and apply (a new revision
 // and a build that succeeds), for each role. Every successful answer is
 // checked against the schema the OpenAPI document gives for it.
+import { createTokenVerifier, entitlementTokenKeys } from "@tailor/auth";
 import { builderV1 } from "@tailor/proto";
+import { testLogger } from "@tailor/testing";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import Fastify from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { GatewayDependencies } from "../src/gateway-dependencies.js";
+import type { ApiContext } from "../src/rest/api-route.js";
 import { restRoutes } from "../src/rest/routes.js";
 import type { TestPlatform } from "./support/platform.js";
 import { startTestPlatform, TOOLBOX_YAML } from "./support/platform.js";
@@ -16,6 +21,8 @@ type Json = any;
 interface Answer {
   readonly status: number;
   readonly body: Json;
+  /** The Location header, if any. */
+  readonly location: string | null;
 }
 
 interface CallOptions {
@@ -54,7 +61,11 @@ describe("REST customization", () => {
       ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
     });
     const text = await response.text();
-    const answer = { status: response.status, body: text === "" ? undefined : JSON.parse(text) };
+    const answer = {
+      status: response.status,
+      body: text === "" ? undefined : JSON.parse(text),
+      location: response.headers.get("location"),
+    };
     if (answer.status === (route.response.status ?? 200) && route.response.schema !== undefined) {
       expect(
         await schemaProblem(operationId, answer.body),
@@ -157,6 +168,7 @@ describe("REST customization", () => {
         },
       });
       expect(created.status).toBe(201);
+      expect(created.location).toBe("/api/v1/organizations/acme/custom-images/webapp");
       expect(created.body).toMatchObject({
         organizationId: platform.acmeId,
         name: "webapp",
@@ -399,6 +411,7 @@ describe("REST customization", () => {
         organizationId: platform.acmeId,
       });
       expect(["queued", "running", "succeeded"]).toContain(answer.body.build.status);
+      expect(answer.location).toBe(`/api/v1/organizations/acme/builds/${answer.body.build.id}`);
       expect(await revisionsOf("webapp")).toEqual([2, 1]);
       const build = await platform.finished(answer.body.build.id);
       expect(build.failureMessage).toBe("");
@@ -413,6 +426,116 @@ describe("REST customization", () => {
       });
       expect(answer.status).toBe(409);
       expect(await revisionsOf("webapp")).toEqual([2, 1]);
+    });
+
+    it("never overwrites a change applied at the same time without expectedRevision", async () => {
+      const created = await call("applyCustomization", {
+        key: editor,
+        params: acme({ image: "shared" }),
+        body: { sourceImage: "toolbox" },
+      });
+      expect(created.status, JSON.stringify(created.body)).toBe(202);
+      // Three editors change different keys at once, each without expectedRevision.
+      const changes = [
+        { environment: { MODE: "a" } },
+        { annotations: { "org.example/team": "b" } },
+        { packages: ["jq"] },
+      ];
+      const answers = await Promise.all(
+        changes.map((overlay) =>
+          call("applyCustomization", {
+            key: editor,
+            params: acme({ image: "shared" }),
+            body: { overlay },
+          }),
+        ),
+      );
+      const stored: { revision: number; overlay: Json; change: Json }[] = [];
+      for (const [index, answer] of answers.entries()) {
+        if (answer.status === 202) {
+          stored.push({ ...answer.body.customImage, change: changes[index] });
+          continue;
+        }
+        // Refused whole, never merged onto a revision it did not see.
+        expectError(answer, 409, "ABORTED");
+        expect(answer.body.error.reason).toBe("revision_conflict");
+      }
+      expect(stored.length).toBeGreaterThan(0);
+      stored.sort((a, b) => a.revision - b.revision);
+      // Every stored revision keeps the changes stored before it.
+      for (const [index, revision] of stored.entries()) {
+        for (const earlier of stored.slice(0, index + 1)) {
+          expect(revision.overlay, `revision ${revision.revision}`).toMatchObject(earlier.change);
+        }
+      }
+      expect(await revisionsOf("shared")).toEqual(
+        [...stored.map((revision) => revision.revision)].reverse().concat(1),
+      );
+    });
+
+    it("refuses an expected revision of a custom image that does not exist yet", async () => {
+      const answer = await call("applyCustomization", {
+        key: editor,
+        params: acme({ image: "not-yet" }),
+        body: { sourceImage: "toolbox", expectedRevision: 1 },
+      });
+      expectError(answer, 409, "ABORTED");
+      expect(answer.body.error).toMatchObject({
+        reason: "revision_conflict",
+        field: "expectedRevision",
+      });
+      expect(answer.body.error.message).toContain("does not exist");
+      expectError(
+        await call("getCustomImage", { key: viewer, params: acme({ image: "not-yet" }) }),
+        404,
+        "NOT_FOUND",
+      );
+    });
+
+    it("stores and builds a change whose client leaves once storing began", async () => {
+      const route = restRoutes.find((candidate) => candidate.operationId === "applyCustomization");
+      const token = (platform.acme.editor.call.metadata?.authorization ?? "").replace(
+        /^Bearer /,
+        "",
+      );
+      const verifier = createTokenVerifier({ keys: entitlementTokenKeys(platform.entitlement) });
+      const principal = await verifier.verify(token, "api");
+      const left = new AbortController();
+      // The client disconnects the moment the catalog is asked to store the revision.
+      const leaving = <T extends object>(client: T, methods: readonly string[]): T =>
+        new Proxy(client, {
+          get(target, name, receiver) {
+            const value = Reflect.get(target, name, receiver);
+            if (typeof value !== "function" || !methods.includes(String(name))) return value;
+            return (...args: unknown[]) => {
+              left.abort();
+              return value.apply(target, args);
+            };
+          },
+        });
+      const deps = {
+        entitlement: platform.entitlement,
+        catalog: leaving(platform.catalog, ["createCustomImage", "updateCustomImage"]),
+        resolver: platform.resolver,
+        builder: platform.builder,
+      } as unknown as GatewayDependencies;
+      const context: ApiContext = {
+        request: { id: "left-early", log: testLogger() } as unknown as FastifyRequest,
+        reply: { header: () => undefined } as unknown as FastifyReply,
+        deps,
+        params: { org: "acme", image: "left-early" },
+        query: {},
+        body: { sourceImage: "toolbox", overlay: { packages: ["jq"] } },
+        credential: { principal, token },
+        call: { metadata: { ...platform.acme.editor.call.metadata }, signal: left.signal },
+      };
+      const applied = (await route?.handler(context)) as Json;
+      expect(left.signal.aborted).toBe(true);
+      expect(applied.customImage).toMatchObject({ name: "left-early", revision: 1 });
+      expect(applied.build).toMatchObject({ customImage: "left-early", revision: 1 });
+      expect(await revisionsOf("left-early")).toEqual([1]);
+      const build = await platform.finished(applied.build.id);
+      expect(build.status).toBe(builderV1.BuildStatus.SUCCEEDED);
     });
 
     it("creates and builds a new custom image from a source image", async () => {

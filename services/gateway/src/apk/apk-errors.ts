@@ -2,7 +2,7 @@ import { BlobNotFoundError } from "@tailor/blob";
 import { Code, TailorError } from "@tailor/grpc";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { ServiceCredentialsMissingError } from "../gateway-dependencies.js";
-import { codeName, httpStatusOf, sendApiError } from "../http/errors.js";
+import { publicFailure, sendApiError } from "../http/errors.js";
 import { ArchNotServedError } from "./entitled-index.js";
 
 /** How long a client is told to wait after a 503 the operator must fix. */
@@ -118,21 +118,25 @@ function fromCallFailure(request: FastifyRequest, error: TailorError): ApkReques
       "the APK repository is unavailable: the gateway's service identity was refused; the request id identifies it in the logs",
     );
   }
-  const status = httpStatusOf(error.code);
   if (error.code === Code.INTERNAL || error.code === Code.UNKNOWN) {
     request.log.error({ err: error }, "a service call failed");
     return internal();
   }
-  if (status >= 500) request.log.warn({ err: error }, "a service call failed");
+  // Transport failures (503/504 without a service reason) carry internal
+  // addresses: the client gets a generic message, the log the whole error.
+  const failure = publicFailure(error);
+  if (failure.status >= 500) request.log.warn({ err: error }, "a service call failed");
   return new ApkRequestError(
-    status,
-    codeName(error.code),
-    error.message,
-    {},
+    failure.status,
+    failure.code,
+    failure.message,
+    failure.status === 503 ? { "retry-after": RETRY_AFTER_SECONDS } : {},
     {
-      ...(error.field === undefined ? {} : { field: error.field }),
-      ...(error.reason === undefined ? {} : { reason: error.reason }),
-      ...(Object.keys(error.metadata).length === 0 ? {} : { details: { ...error.metadata } }),
+      ...(failure.field === undefined ? {} : { field: failure.field }),
+      ...(failure.reason === undefined ? {} : { reason: failure.reason }),
+      ...(failure.details === undefined || Object.keys(failure.details).length === 0
+        ? {}
+        : { details: { ...failure.details } }),
     },
   );
 }

@@ -83,10 +83,53 @@ export function sendApiError(
   return reply.code(status).type("application/json; charset=utf-8").send(body);
 }
 
+/** The generic message of an internal failure; its text stays in the logs. */
+export const INTERNAL_ERROR_MESSAGE = "internal error; the request id identifies it in the logs";
+
+/** Generic messages of server-side statuses whose text is not shown (it may name internal addresses). */
+const GENERIC_MESSAGES: Readonly<Record<number, string>> = {
+  501: "the operation is not implemented by the service behind it; the request id identifies it in the logs",
+  503: "a service behind the gateway is unavailable; try again shortly (the request id identifies the failure in the logs)",
+  504: "a service behind the gateway did not answer in time; try again (the request id identifies the failure in the logs)",
+};
+
+/** A failed service call as a client may see it. */
+export interface PublicFailure {
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
+  readonly field?: string;
+  readonly reason?: string;
+  readonly details?: Record<string, string>;
+}
+
+/**
+ * What a client is told of a failed service call. Client errors (4xx) keep
+ * the service's message, field, reason and facts. Server errors (5xx) keep
+ * them only when the service chose a `reason` (a failure it describes on
+ * purpose); otherwise, and always for INTERNAL/UNKNOWN, the message is
+ * generic, since transport failures name internal addresses
+ * ("connect ECONNREFUSED 10.0.3.7:50051").
+ */
+export function publicFailure(error: TailorError): PublicFailure {
+  const status = httpStatusOf(error.code);
+  const code = codeName(error.code);
+  const internal = error.code === Code.INTERNAL || error.code === Code.UNKNOWN;
+  const withheld = internal || (status >= 500 && error.reason === undefined);
+  return {
+    status,
+    code,
+    message: withheld ? (GENERIC_MESSAGES[status] ?? INTERNAL_ERROR_MESSAGE) : error.message,
+    ...(error.field === undefined ? {} : { field: error.field }),
+    ...(error.reason === undefined ? {} : { reason: error.reason }),
+    ...(withheld ? {} : { details: error.metadata }),
+  };
+}
+
 /**
  * Answers a failed gRPC call: its status becomes the HTTP status, its
- * message, field and reason the body. Internal errors are logged and answered
- * without their text.
+ * message, field and reason the body (see {@link publicFailure}). Server
+ * errors are logged with their full text.
  */
 export function sendCallFailure(
   request: FastifyRequest,
@@ -94,28 +137,14 @@ export function sendCallFailure(
   error: unknown,
 ): FastifyReply {
   if (error instanceof TailorError) {
-    const status = httpStatusOf(error.code);
-    if (status >= 500) request.log.warn({ err: error }, "a service call failed");
-    const internal = error.code === Code.INTERNAL || error.code === Code.UNKNOWN;
-    return sendApiError(
-      request,
-      reply,
-      status,
-      codeName(error.code),
-      internal ? "internal error; the request id identifies it in the logs" : error.message,
-      {
-        ...(error.field === undefined ? {} : { field: error.field }),
-        ...(error.reason === undefined ? {} : { reason: error.reason }),
-        ...(internal ? {} : { details: error.metadata }),
-      },
-    );
+    const failure = publicFailure(error);
+    if (failure.status >= 500) request.log.warn({ err: error }, "a service call failed");
+    return sendApiError(request, reply, failure.status, failure.code, failure.message, {
+      ...(failure.field === undefined ? {} : { field: failure.field }),
+      ...(failure.reason === undefined ? {} : { reason: failure.reason }),
+      ...(failure.details === undefined ? {} : { details: failure.details }),
+    });
   }
   request.log.error({ err: error }, "request failed");
-  return sendApiError(
-    request,
-    reply,
-    500,
-    "INTERNAL",
-    "internal error; the request id identifies it in the logs",
-  );
+  return sendApiError(request, reply, 500, "INTERNAL", INTERNAL_ERROR_MESSAGE);
 }

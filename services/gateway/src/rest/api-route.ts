@@ -63,6 +63,12 @@ export interface ApiRoute {
     readonly contentType?: string;
   };
   /**
+   * Answers the operation gives besides its success and the errors every
+   * operation may give, by HTTP status, with what they mean (documented
+   * only; error statuses carry the REST error body).
+   */
+  readonly otherResponses?: Readonly<Record<number, string>>;
+  /**
    * Does the work. The returned value is sent as JSON with the response
    * status; return `undefined` after writing to `reply` yourself (streams).
    * Thrown TailorErrors from service calls become REST errors.
@@ -70,17 +76,30 @@ export interface ApiRoute {
   handler(context: ApiContext): Promise<unknown>;
 }
 
-/** Thrown by handlers for a request the gateway itself refuses (400 with the field). */
+/** Thrown by handlers for an answer the gateway itself gives (e.g. 400 naming the field). */
 export class ApiRequestError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
     readonly field?: string,
+    /** Machine-readable reason and extra facts of the REST error body. */
+    readonly extra: {
+      readonly reason?: string;
+      readonly details?: Readonly<Record<string, string>>;
+    } = {},
   ) {
     super(message);
     this.name = "ApiRequestError";
   }
+}
+
+/**
+ * The /api/v1 path of a resource from its segments, each URL-encoded, e.g.
+ * `apiPath("organizations", "acme")` (the `Location` of a 201 answer).
+ */
+export function apiPath(...segments: readonly string[]): string {
+  return `/api/v1/${segments.map((segment) => encodeURIComponent(segment)).join("/")}`;
 }
 
 /** `/api/v1/organizations/{org}` → `/api/v1/organizations/:org` (fastify's syntax). */
@@ -99,11 +118,70 @@ function querySchema(route: ApiRoute): JsonSchema | undefined {
   return { type: "object", properties, ...(required.length > 0 ? { required } : {}) };
 }
 
+/** Credentials the onRequest hook resolved, per request (read by the handler). */
+const requestCredentials = new WeakMap<FastifyRequest, ResolvedCredential>();
+
+/**
+ * Authenticates a request before its body is read: an anonymous or wrongly
+ * authenticated client gets 401 (429 when rate-limited) without the gateway
+ * parsing or validating what it sent, and learns nothing from validation
+ * errors. Returns the reply when it answered, undefined when the request may
+ * go on (its credential then waits in {@link requestCredentials}).
+ */
+async function authenticateApiRequest(
+  deps: GatewayDependencies,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply | undefined> {
+  let outcome: Awaited<ReturnType<typeof authenticateRequest>>;
+  try {
+    outcome = await authenticateRequest(deps.auth, request, "api", ["bearer"]);
+  } catch (error) {
+    // The entitlement service could not check the credential (unavailable, …).
+    return sendCallFailure(request, reply, error);
+  }
+  if (outcome.ok) {
+    requestCredentials.set(request, outcome.credential);
+    return undefined;
+  }
+  if (outcome.kind === "limited") {
+    reply.header("retry-after", String(outcome.retryAfterSeconds));
+    return sendApiError(request, reply, 429, "RATE_LIMITED", outcome.message);
+  }
+  reply.header("www-authenticate", 'Bearer realm="tailor"');
+  return sendApiError(request, reply, 401, "UNAUTHENTICATED", outcome.message);
+}
+
+/** The REST error answer of a request that failed schema validation, naming the field. */
+function sendValidationError(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const error = request.validationError;
+  const first = error?.validation?.[0];
+  const where = error?.validationContext === "querystring" ? "query" : "body";
+  const path = (first?.instancePath ?? "")
+    .replace(/^\//, "")
+    .replace(/\/(\d+)(?=\/|$)/g, "[$1]")
+    .replace(/\//g, ".");
+  const missing =
+    first?.keyword === "required"
+      ? String((first.params as { missingProperty?: string }).missingProperty ?? "")
+      : "";
+  const field = [path, missing].filter((part) => part !== "").join(".");
+  return sendApiError(
+    request,
+    reply,
+    400,
+    "INVALID_ARGUMENT",
+    `${where}${field === "" ? "" : ` field "${field}"`} ${first?.message ?? "is not valid"}`,
+    field === "" ? {} : { field },
+  );
+}
+
 /**
  * Registers REST routes: bearer authentication for the `api` audience (API
- * key or token; failures counted and rate-limited), body and query
- * validation with errors that name the field, and gRPC failures answered as
- * REST errors with sensible HTTP statuses.
+ * key or token; failures counted and rate-limited) before the body is read,
+ * body and query validation with errors that name the field, cancellation
+ * of the handler's service calls when the client goes away, and gRPC
+ * failures answered as REST errors with sensible HTTP statuses.
  */
 export function registerApiRoutes(
   app: FastifyInstance,
@@ -115,54 +193,33 @@ export function registerApiRoutes(
     const query = querySchema(route);
     if (query !== undefined) schema.querystring = query;
     if (route.body !== undefined) schema.body = route.body;
+    const authenticated = route.auth !== "none";
     app.route({
       method: route.method,
       url: fastifyPath(route.path),
       schema,
       // Validation failures answer in the REST error format, naming the field.
       attachValidation: true,
-      async handler(request, reply) {
-        let credential: ResolvedCredential | undefined;
-        if (route.auth !== "none") {
-          const outcome = await authenticateRequest(deps.auth, request, "api", ["bearer"]);
-          if (!outcome.ok) {
-            if (outcome.kind === "limited") {
-              reply.header("retry-after", String(outcome.retryAfterSeconds));
-              return sendApiError(request, reply, 429, "RATE_LIMITED", outcome.message);
-            }
-            reply.header("www-authenticate", 'Bearer realm="tailor"');
-            return sendApiError(request, reply, 401, "UNAUTHENTICATED", outcome.message);
+      ...(authenticated
+        ? {
+            onRequest: async (request: FastifyRequest, reply: FastifyReply) =>
+              authenticateApiRequest(deps, request, reply),
           }
-          credential = outcome.credential;
+        : {}),
+      async handler(request, reply) {
+        const credential = authenticated ? requestCredentials.get(request) : undefined;
+        if (authenticated && credential === undefined) {
+          throw new Error(`${route.operationId}: no credential was resolved for the request`);
         }
-        // Credentials first: an anonymous caller learns nothing from validation errors.
-        if (request.validationError !== undefined) {
-          const error = request.validationError;
-          const first = error.validation?.[0];
-          const where = error.validationContext === "querystring" ? "query" : "body";
-          const path = (first?.instancePath ?? "")
-            .replace(/^\//, "")
-            .replace(/\/(\d+)(?=\/|$)/g, "[$1]")
-            .replace(/\//g, ".");
-          const missing =
-            first?.keyword === "required"
-              ? String((first.params as { missingProperty?: string }).missingProperty ?? "")
-              : "";
-          const field = [path, missing].filter((part) => part !== "").join(".");
-          return sendApiError(
-            request,
-            reply,
-            400,
-            "INVALID_ARGUMENT",
-            `${where}${field === "" ? "" : ` field "${field}"`} ${first?.message ?? "is not valid"}`,
-            field === "" ? {} : { field },
-          );
-        }
+        if (request.validationError !== undefined) return sendValidationError(request, reply);
+        // The response's close before it finished means the client went away
+        // (the request's own close only says its body was read).
         const abort = new AbortController();
         const onClose = () => {
-          if (!reply.sent) abort.abort();
+          if (!reply.raw.writableFinished) abort.abort();
         };
-        request.raw.once("close", onClose);
+        if (reply.raw.destroyed) abort.abort();
+        else reply.raw.once("close", onClose);
         const call: CallOptions = {
           metadata:
             credential === undefined
@@ -189,18 +246,15 @@ export function registerApiRoutes(
             return reply;
           }
           if (error instanceof ApiRequestError) {
-            return sendApiError(
-              request,
-              reply,
-              error.status,
-              error.code,
-              error.message,
-              error.field === undefined ? {} : { field: error.field },
-            );
+            return sendApiError(request, reply, error.status, error.code, error.message, {
+              ...(error.field === undefined ? {} : { field: error.field }),
+              ...(error.extra.reason === undefined ? {} : { reason: error.extra.reason }),
+              ...(error.extra.details === undefined ? {} : { details: { ...error.extra.details } }),
+            });
           }
           return sendCallFailure(request, reply, error);
         } finally {
-          request.raw.off("close", onClose);
+          reply.raw.off("close", onClose);
         }
       },
     });

@@ -3,12 +3,12 @@
 import { roleAllows } from "@tailor/auth";
 import type { ApkRepositoryKey } from "../apk/repository-key.js";
 import type { ApiRoute } from "./api-route.js";
-import { ApiRequestError } from "./api-route.js";
+import { ApiRequestError, apiPath } from "./api-route.js";
 import { organizationOf } from "./organization-ref.js";
 import { ORG_PARAM } from "./organizations-routes.js";
 import { arrayOf, requestObject, responseObject } from "./representations.js";
 
-const TAGS = ["apk repository"];
+const TAGS = ["apk-repository"];
 
 const APK_KEY_SCHEMA = responseObject("ApkRepositoryKey", "A public key of the repository.", {
   name: {
@@ -108,6 +108,8 @@ export const apkKeyRoutes: readonly ApiRoute[] = [
         { org: org.name, key: key.name, immediate: body.immediate === true },
         "APK repository key rotated over REST",
       );
+      // A key has no address of its own: the list it now heads.
+      context.reply.header("location", apiPath("organizations", org.name, "apk-keys"));
       return keyJson(key);
     },
   },

@@ -26,6 +26,7 @@ import { findOrganizationBuild } from "./builds/organization-build.js";
 import type { OrganizationRef } from "./organization-ref.js";
 import { organizationOf } from "./organization-ref.js";
 
+const TAGS = ["builds"];
 const ORG_PARAM = "Organization id or name.";
 const BUILD_PARAM = "Build id.";
 const IMAGE_PARAM = "Custom image name.";
@@ -82,7 +83,7 @@ export const buildRoutes: readonly ApiRoute[] = [
     summary: "List builds",
     description:
       "Builds of the organization, newest first; by default those queued within the last 24 hours.",
-    tags: ["Builds"],
+    tags: TAGS,
     params: { org: ORG_PARAM },
     query: {
       image: {
@@ -131,7 +132,7 @@ export const buildRoutes: readonly ApiRoute[] = [
     summary: "Get a build",
     description:
       "One build: status, trigger, timestamps, digests and tags pushed, the locked configuration (exact packages per variant and arch) and, when it failed, why.",
-    tags: ["Builds"],
+    tags: TAGS,
     params: { org: ORG_PARAM, build: BUILD_PARAM },
     response: { description: "The build.", schema: buildDetailSchema },
     async handler(context) {
@@ -155,7 +156,7 @@ export const buildRoutes: readonly ApiRoute[] = [
     summary: "Get a build's log",
     description:
       "A page of the build's stored log lines in order. While the build runs, the last page grows; use the live log to follow it.",
-    tags: ["Builds"],
+    tags: TAGS,
     params: { org: ORG_PARAM, build: BUILD_PARAM },
     query: {
       pageSize: {
@@ -195,8 +196,8 @@ export const buildRoutes: readonly ApiRoute[] = [
     operationId: "streamBuildLog",
     summary: "Follow a build's log live",
     description:
-      "Server-Sent Events: `line` events replay the stored lines, then follow new ones until the build ends; then one `end` event carries the finished build and the stream closes. Reconnect with `Last-Event-ID` (or `after`) to resume after the last event's id.",
-    tags: ["Builds"],
+      "Server-Sent Events: `line` events replay the stored lines, then follow new ones until the build ends; then one `end` event carries the finished build and the stream closes (close your EventSource on `end`). A `failure` event (data = an error body) reports a failure after the stream began; EventSource's own `error` is left to connection problems. The stream starts with a `retry:` hint for reconnecting. Reconnect with `Last-Event-ID` (or `after`) to resume after the last event's id; resuming a build that has ended after its last line answers 204, which stops an EventSource from reconnecting (read the finished build with GET …/builds/{build}).",
+    tags: TAGS,
     params: { org: ORG_PARAM, build: BUILD_PARAM },
     query: {
       after: {
@@ -210,11 +211,14 @@ export const buildRoutes: readonly ApiRoute[] = [
       contentType: "text/event-stream",
       schema: buildLogStreamSchema,
     },
+    otherResponses: {
+      204: "The build has ended and the client resumed after its last line: nothing is left to stream (an EventSource stops reconnecting).",
+    },
     async handler(context) {
       const org = await organizationOf(context);
       const after = resumeAfter(context);
       const build = await findOrganizationBuild(context, org, context.params.build ?? "");
-      sendBuildLogStream({
+      await sendBuildLogStream({
         deps: context.deps,
         request: context.request,
         reply: context.reply,
@@ -232,7 +236,7 @@ export const buildRoutes: readonly ApiRoute[] = [
     summary: "Cancel a build",
     description:
       "Cancels a queued or running build (editor or owner). Cancelling a cancelled build answers it again; a build that already ended otherwise is 409.",
-    tags: ["Builds"],
+    tags: TAGS,
     params: { org: ORG_PARAM, build: BUILD_PARAM },
     response: { description: "The build after cancellation.", schema: buildDetailSchema },
     async handler(context) {
@@ -249,7 +253,7 @@ export const buildRoutes: readonly ApiRoute[] = [
     summary: "Rebuild",
     description:
       'Queues a new build of the same custom image revision (editor or owner), triggered "rebuild:<build id>". The builder skips it (status succeeded, upToDate) when the packages would be exactly those of the last successful build; `force: true` assembles the images regardless (the trigger is then "manual").',
-    tags: ["Builds"],
+    tags: TAGS,
     params: { org: ORG_PARAM, build: BUILD_PARAM },
     query: {
       force: {
@@ -293,7 +297,7 @@ export const buildRoutes: readonly ApiRoute[] = [
     summary: "List versions of a custom image",
     description:
       "The custom image's tags and the digests each points to now, most recently moved first.",
-    tags: ["Versions"],
+    tags: TAGS,
     params: { org: ORG_PARAM, image: IMAGE_PARAM },
     response: { description: "The versions.", schema: versionListSchema },
     async handler(context) {
@@ -312,7 +316,7 @@ export const buildRoutes: readonly ApiRoute[] = [
     operationId: "getTagHistory",
     summary: "Get the history of a tag",
     description: "Every time the tag was pointed at a build's images, newest first.",
-    tags: ["Versions"],
+    tags: TAGS,
     params: { org: ORG_PARAM, image: IMAGE_PARAM, tag: "The tag, e.g. `latest`." },
     response: { description: "The tag's moves.", schema: tagHistorySchema },
     async handler(context) {

@@ -5,9 +5,12 @@
 // exist yet they start from the `sourceImage` the body names.
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { requireOrgRole } from "@tailor/auth";
+import type { CallOptions } from "@tailor/grpc";
 import { Code, TailorError } from "@tailor/grpc";
-import type { catalogV1, resolverV1 } from "@tailor/proto";
+import type { builderV1, catalogV1, resolverV1 } from "@tailor/proto";
+import { publicFailure } from "../http/errors.js";
 import type { ApiContext, ApiRoute } from "./api-route.js";
+import { ApiRequestError, apiPath } from "./api-route.js";
 import { buildDetailJson } from "./builds/build-json.js";
 import { buildDetailSchema } from "./builds/build-schemas.js";
 import { IMAGE_PARAM } from "./images-routes.js";
@@ -220,11 +223,51 @@ function refuseUnbuildable(
   }
 }
 
-/** Stores the proposal as the next revision (revision 1 of a new custom image). */
+/**
+ * Refuses an `expectedRevision` that cannot match before anything is
+ * resolved: a custom image that does not exist yet has no revision, and an
+ * existing one must still be at that revision (the catalog checks it again
+ * when storing, so an edit that lands in between is refused too).
+ */
+function refuseStaleRevision(proposal: Proposal, body: ProposalBody): void {
+  const expected = body.expectedRevision;
+  if (expected === undefined) return;
+  const latest = proposal.current?.revision ?? 0;
+  if (latest === expected) return;
+  throw new TailorError(
+    Code.ABORTED,
+    proposal.current === undefined
+      ? `custom image "${proposal.name}" does not exist yet, so it has no revision ${expected}; leave expectedRevision out to create it`
+      : `custom image "${proposal.name}" is at revision ${latest}, not ${expected}; read it again and reapply your change`,
+    {
+      reason: "revision_conflict",
+      field: "expectedRevision",
+      metadata: { expected_revision: String(expected), latest_revision: String(latest) },
+    },
+  );
+}
+
+/**
+ * `call` without its cancellation. Once the revision is being stored, a
+ * client that goes away must not cut storing it and requesting its build
+ * apart: both run to the end.
+ */
+function uncancellable(call: CallOptions): CallOptions {
+  const { signal: _ignored, ...rest } = call;
+  return rest;
+}
+
+/**
+ * Stores the proposal as the next revision (revision 1 of a new custom
+ * image). An existing image is updated only if it is still at the revision
+ * the proposal was merged onto, so a concurrent edit is never overwritten
+ * (the catalog answers ABORTED, a 409).
+ */
 async function saveRevision(
   context: ApiContext,
   proposal: Proposal,
   body: ProposalBody,
+  call: CallOptions,
 ): Promise<catalogV1.CustomImage> {
   const comment = body.comment ?? "";
   if (proposal.current === undefined) {
@@ -236,7 +279,7 @@ async function saveRevision(
         overlay: proposal.overlay,
         comment,
       },
-      context.call,
+      call,
     );
     return answered(customImage, "the custom image");
   }
@@ -245,12 +288,43 @@ async function saveRevision(
       orgId: proposal.org.id,
       name: proposal.name,
       overlay: proposal.overlay,
-      expectedRevision: body.expectedRevision ?? 0,
+      expectedRevision: body.expectedRevision ?? proposal.current.revision,
       comment,
     },
-    context.call,
+    call,
   );
   return answered(customImage, "the custom image");
+}
+
+/** HTTP status of an apply whose revision was stored but whose build could not be requested. */
+export const BUILD_NOT_REQUESTED_STATUS = 502;
+
+/**
+ * The answer when RequestBuild failed after `saved` was stored: always 502
+ * BUILD_NOT_REQUESTED, whatever the builder's failure, so a client can tell
+ * that the revision exists and nothing is building it. The builder's own
+ * message is included when it is one a client may see.
+ */
+function buildNotRequested(
+  saved: catalogV1.CustomImage,
+  name: string,
+  error: unknown,
+): ApiRequestError {
+  const failure = publicFailure(TailorError.from(error));
+  return new ApiRequestError(
+    BUILD_NOT_REQUESTED_STATUS,
+    "BUILD_NOT_REQUESTED",
+    `revision ${saved.revision} of custom image "${name}" was saved, but no build was started (${failure.message}); apply again with expectedRevision ${saved.revision} to build it`,
+    undefined,
+    {
+      reason: "build_not_requested",
+      details: {
+        revision: String(saved.revision),
+        customImage: name,
+        cause: failure.code,
+      },
+    },
+  );
 }
 
 /** REST routes of customization: entitled packages, preview and apply. */
@@ -286,6 +360,9 @@ export const customizeRoutes: readonly ApiRoute[] = [
         total: { type: "integer", description: "how many packages matched (before limit)" },
         packages: arrayOf(ENTITLED_PACKAGE_SCHEMA),
       }),
+    },
+    otherResponses: {
+      409: "The organization has no packages for the requested arch (`error.field` is `arch`).",
     },
     async handler(context) {
       const org = await organizationOf(context);
@@ -345,7 +422,7 @@ export const customizeRoutes: readonly ApiRoute[] = [
     operationId: "applyCustomization",
     summary: "Apply a change and build it",
     description:
-      "Checks the proposed overlay with the resolver for every arch of the source image, stores it as the custom image's next revision (revision 1 of a new image) and requests a build of that revision. Refused with 409 when a package is not entitled, the packages cannot be resolved or two packages install the same file; nothing is stored then. Editors and owners.",
+      "Checks the proposed overlay with the resolver for every arch of the source image, stores it as the custom image's next revision (revision 1 of a new image) and requests a build of that revision. The body's keys replace those of the latest revision; the revision is stored only if no other change landed since that revision was read (409 `revision_conflict` otherwise, nothing stored). Refused with 409 when a package is not entitled, the packages cannot be resolved or two packages install the same file; nothing is stored then. When the revision was stored but its build could not be requested the answer is 502 `BUILD_NOT_REQUESTED` (reason `build_not_requested`, `details.revision` the stored revision). Once storing has begun, a client that disconnects does not stop it or the build request. Editors and owners.",
     tags: TAGS,
     params: { org: ORG_PARAM, image: IMAGE_PARAM },
     body: requestObject("The change.", {
@@ -354,7 +431,7 @@ export const customizeRoutes: readonly ApiRoute[] = [
         type: "integer",
         minimum: 1,
         description:
-          "refuse (409) unless the latest revision is this one, so concurrent edits are not lost",
+          "refuse (409) unless the latest revision is this one, e.g. the revision the change was made on; a custom image that does not exist yet has none (409). Without it the change applies to the latest revision as read by this request, still refused if another change lands before it is stored",
       },
       comment: { type: "string", maxLength: 1000, description: "why the change was made" },
     }),
@@ -366,38 +443,42 @@ export const customizeRoutes: readonly ApiRoute[] = [
         build: buildDetailSchema,
       }),
     },
+    otherResponses: {
+      409: "Nothing was stored: a package is not entitled (`not_entitled`), the packages cannot be resolved (`resolve_failed`), two packages install one file (`file_conflict`), or the image changed since the revision the change was made on (`revision_conflict`).",
+      [BUILD_NOT_REQUESTED_STATUS]:
+        "The revision was stored (`error.details.revision`) but its build could not be requested (`BUILD_NOT_REQUESTED`, reason `build_not_requested`): nothing is building it.",
+    },
     async handler(context) {
       const body = (context.body ?? {}) as ProposalBody;
       const proposal = await proposalOf(context);
       const principal = answered(context.credential, "credentials").principal;
       // Refused before any resolving, so a viewer learns about its role, not the packages.
       requireOrgRole(principal, proposal.org.id, "editor", "apply customizations");
+      refuseStaleRevision(proposal, body);
       for (const arch of await archsOf(context, proposal.sourceImage)) {
         refuseUnbuildable(proposal, arch, await previewOf(context, proposal, arch));
       }
-      const saved = await saveRevision(context, proposal, body);
-      let build: Awaited<ReturnType<typeof context.deps.builder.requestBuild>>["build"];
+      const call = uncancellable(context.call);
+      const saved = await saveRevision(context, proposal, body, call);
+      let queued: builderV1.Build;
       try {
-        ({ build } = await context.deps.builder.requestBuild(
+        const { build } = await context.deps.builder.requestBuild(
           { orgId: proposal.org.id, customImage: proposal.name, revision: saved.revision },
-          context.call,
-        ));
-      } catch (error) {
-        const failed = TailorError.from(error);
-        throw new TailorError(
-          failed.code,
-          `revision ${saved.revision} of "${proposal.name}" was saved, but its build could not be requested: ${failed.message}`,
-          {
-            ...(failed.reason === undefined ? {} : { reason: failed.reason }),
-            metadata: { ...failed.metadata, revision: String(saved.revision) },
-            cause: error,
-          },
+          call,
         );
+        queued = answered(build, "the build");
+      } catch (error) {
+        context.request.log.warn(
+          { err: error, customImage: proposal.name, revision: saved.revision },
+          "a revision was saved but its build could not be requested",
+        );
+        throw buildNotRequested(saved, proposal.name, error);
       }
-      return {
-        customImage: customImageJson(saved),
-        build: buildDetailJson(answered(build, "the build"), undefined),
-      };
+      context.reply.header(
+        "location",
+        apiPath("organizations", proposal.org.name, "builds", queued.id),
+      );
+      return { customImage: customImageJson(saved), build: buildDetailJson(queued, undefined) };
     },
   },
 ];

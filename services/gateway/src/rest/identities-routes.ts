@@ -5,6 +5,7 @@ import type { Role } from "@tailor/auth";
 import { Code, TailorError } from "@tailor/grpc";
 import type { entitlementV1 } from "@tailor/proto";
 import type { ApiContext, ApiRoute } from "./api-route.js";
+import { apiPath } from "./api-route.js";
 import type { OrganizationRef } from "./organization-ref.js";
 import { organizationOf } from "./organization-ref.js";
 import { ORG_PARAM } from "./organizations-routes.js";
@@ -102,7 +103,12 @@ export const identityRoutes: readonly ApiRoute[] = [
         { orgId: org.id, name, role: roleEnumOf(role) },
         context.call,
       );
-      return identityJson(answered(identity, "the identity"));
+      const created = answered(identity, "the identity");
+      context.reply.header(
+        "location",
+        apiPath("organizations", org.name, "identities", created.id),
+      );
+      return identityJson(created);
     },
   },
   {
@@ -131,13 +137,13 @@ export const identityRoutes: readonly ApiRoute[] = [
     operationId: "deleteIdentity",
     summary: "Remove an identity",
     description:
-      "Also revokes its API keys (owners of the organization and platform administrators).",
+      "Also revokes its API keys (owners of the organization and platform administrators). An identity that is not in the organization, or was removed already, is 404.",
     tags: IDENTITY_TAGS,
     params: { org: ORG_PARAM, identity: IDENTITY_PARAM },
     response: {
       description: "Whether the identity was removed.",
       schema: responseObject(undefined, "Whether the identity was removed.", {
-        deleted: { type: "boolean", description: "false when it was already removed" },
+        deleted: { type: "boolean", description: "true: the identity was removed" },
       }),
     },
     async handler(context) {
@@ -196,7 +202,7 @@ export const identityRoutes: readonly ApiRoute[] = [
       schema: CREATED_API_KEY_SCHEMA,
     },
     async handler(context) {
-      const { identity } = await identityOf(context);
+      const { org, identity } = await identityOf(context);
       const body = (context.body ?? {}) as { description?: string; ttlDays?: number };
       const created = await context.deps.entitlement.createApiKey(
         {
@@ -206,10 +212,12 @@ export const identityRoutes: readonly ApiRoute[] = [
         },
         context.call,
       );
-      return {
-        apiKey: apiKeyJson(answered(created.apiKey, "the API key")),
-        secret: created.secret,
-      };
+      const apiKey = answered(created.apiKey, "the API key");
+      context.reply.header(
+        "location",
+        apiPath("organizations", org.name, "identities", identity.id, "api-keys", apiKey.id),
+      );
+      return { apiKey: apiKeyJson(apiKey), secret: created.secret };
     },
   },
   {

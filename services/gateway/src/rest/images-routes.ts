@@ -2,6 +2,7 @@
 // custom images with their revision history. Changing a custom image and
 // building it is the customize API's job (customize-routes.ts).
 import type { ApiRoute } from "./api-route.js";
+import { apiPath } from "./api-route.js";
 import { organizationOf } from "./organization-ref.js";
 import { ORG_PARAM } from "./organizations-routes.js";
 import type { OverlayInput } from "./representations.js";
@@ -125,6 +126,10 @@ export const imageRoutes: readonly ApiRoute[] = [
           comment: body.comment ?? "",
         },
         context.call,
+      );
+      context.reply.header(
+        "location",
+        apiPath("organizations", org.name, "custom-images", body.name),
       );
       return customImageJson(answered(customImage, "the custom image"));
     },

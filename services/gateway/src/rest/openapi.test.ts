@@ -67,12 +67,47 @@ describe("buildOpenApiDocument", () => {
       "403",
       "404",
       "429",
+      "503",
       "default",
     ]);
     const list = document.paths["/api/v1/things"].get;
     expect(
       list.responses["200"].content["application/json"].schema.properties.things.items,
     ).toEqual({ $ref: "#/components/schemas/Thing" });
+  });
+
+  it("documents the answers a changing operation with a body may give", () => {
+    const document: Json = buildOpenApiDocument([
+      route({
+        method: "POST",
+        body: { type: "object", properties: { name: { type: "string" } } },
+        response: { status: 202, description: "Accepted." },
+        otherResponses: { 204: "Nothing to do.", 502: "Stored, not built." },
+      }),
+    ]);
+    const post = document.paths["/api/v1/things/{thing}"].post;
+    expect(Object.keys(post.responses)).toEqual([
+      "202",
+      "204",
+      "400",
+      "401",
+      "403",
+      "404",
+      "409",
+      "413",
+      "415",
+      "429",
+      "502",
+      "503",
+      "default",
+    ]);
+    expect(post.responses["204"]).toEqual({ description: "Nothing to do." });
+    expect(post.responses["502"].content["application/json"].schema).toEqual({
+      $ref: "#/components/schemas/Error",
+    });
+    expect(post.responses["415"]).toEqual({
+      $ref: "#/components/responses/UnsupportedMediaType",
+    });
   });
 
   it("marks routes without authentication", () => {

@@ -60,6 +60,8 @@ const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
   "custom-images": "Organizations' customizations of source images, kept as revisions.",
   customize: "What an organization may add, what a change would do, and applying it.",
   builds: "Builds of custom images, their logs, versions and tag history.",
+  "apk-repository":
+    "The organization's private APK repository: its signing keys (listed in its JWKS) and their rotation.",
   meta: "This document.",
 };
 
@@ -147,6 +149,23 @@ const ERROR_RESPONSES = {
     description: "Unknown, or belongs to another organization.",
     content: ERROR_CONTENT,
   },
+  Conflict: {
+    description:
+      "The request conflicts with the current state: it exists already, it changed since it was read, or it is not allowed in this state; `error.reason` says which.",
+    content: ERROR_CONTENT,
+  },
+  PayloadTooLarge: {
+    description: "The request body is larger than the gateway accepts (4 MiB).",
+    content: ERROR_CONTENT,
+  },
+  UnsupportedMediaType: {
+    description: "The request body is not `application/json`.",
+    content: ERROR_CONTENT,
+  },
+  Unavailable: {
+    description: "A service behind the gateway is unavailable; try again shortly.",
+    content: ERROR_CONTENT,
+  },
   RateLimited: {
     description: "Too many failed authentications from this credential or address.",
     headers: {
@@ -192,6 +211,15 @@ function operationOf(route: ApiRoute, components: SchemaComponents): Record<stri
   const status = String(route.response.status ?? 200);
   const contentType = route.response.contentType ?? "application/json";
   const success: Record<string, unknown> = { description: route.response.description };
+  if (status === "201" || status === "202") {
+    success.headers = {
+      Location: {
+        description:
+          status === "201" ? "path of what was created" : "path of the work that was started",
+        schema: { type: "string" },
+      },
+    };
+  }
   if (route.response.schema !== undefined) {
     success.content = { [contentType]: { schema: components.reference(route.response.schema) } };
   } else if (route.response.contentType !== undefined) {
@@ -202,6 +230,10 @@ function operationOf(route: ApiRoute, components: SchemaComponents): Record<stri
     $ref: `#/components/responses/${name}`,
   });
   const responses: Record<string, unknown> = { [status]: success };
+  for (const [other, description] of Object.entries(route.otherResponses ?? {})) {
+    responses[other] =
+      Number(other) >= 400 ? { description, content: ERROR_CONTENT } : { description };
+  }
   if (route.body !== undefined || route.query !== undefined || names.length > 0) {
     responses["400"] ??= ref("BadRequest");
   }
@@ -210,7 +242,15 @@ function operationOf(route: ApiRoute, components: SchemaComponents): Record<stri
     responses["403"] ??= ref("Forbidden");
   }
   if (names.length > 0) responses["404"] ??= ref("NotFound");
-  if (authenticated) responses["429"] ??= ref("RateLimited");
+  if (authenticated && route.method !== "GET") responses["409"] ??= ref("Conflict");
+  if (route.body !== undefined) {
+    responses["413"] ??= ref("PayloadTooLarge");
+    responses["415"] ??= ref("UnsupportedMediaType");
+  }
+  if (authenticated) {
+    responses["429"] ??= ref("RateLimited");
+    responses["503"] ??= ref("Unavailable");
+  }
   responses.default = ref("Error");
   const bodyRequired =
     route.body !== undefined &&

@@ -3,6 +3,7 @@
 // administrators, settings for owners. The entitlement service enforces who
 // may do what; these handlers translate.
 import type { ApiRoute } from "./api-route.js";
+import { apiPath } from "./api-route.js";
 import { organizationOf } from "./organization-ref.js";
 import {
   arrayOf,
@@ -96,13 +97,15 @@ export const organizationRoutes: readonly ApiRoute[] = [
       ["name"],
     ),
     response: { status: 201, description: "The organization.", schema: ORGANIZATION_SCHEMA },
-    async handler({ deps, body, call }) {
+    async handler({ deps, body, call, reply }) {
       const { name, displayName } = body as { name: string; displayName?: string };
       const { organization } = await deps.entitlement.createOrganization(
         { name, displayName: displayName ?? "" },
         call,
       );
-      return organizationJson(answered(organization, "the organization"));
+      const created = answered(organization, "the organization");
+      reply.header("location", apiPath("organizations", created.id));
+      return organizationJson(created);
     },
   },
   {
@@ -222,6 +225,10 @@ export const organizationRoutes: readonly ApiRoute[] = [
         { orgId: org.id, sourceImage },
         context.call,
       );
+      context.reply.header(
+        "location",
+        apiPath("organizations", org.name, "purchases", sourceImage),
+      );
       return purchaseJson(answered(purchase, "the purchase"));
     },
   },
@@ -267,6 +274,10 @@ export const organizationRoutes: readonly ApiRoute[] = [
       const { grant } = await context.deps.entitlement.grantPackage(
         { orgId: org.id, packageName, reason: reason ?? "" },
         context.call,
+      );
+      context.reply.header(
+        "location",
+        apiPath("organizations", org.name, "package-grants", packageName),
       );
       return packageGrantJson(answered(grant, "the grant"));
     },

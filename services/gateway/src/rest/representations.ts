@@ -11,6 +11,7 @@ import type { Audience, Principal, Role } from "@tailor/auth";
 import type { catalogV1, resolverV1 } from "@tailor/proto";
 import { entitlementV1 } from "@tailor/proto";
 import type { JsonSchema } from "./api-route.js";
+import { answered } from "./service-answer.js";
 
 // ---------------------------------------------------------------------------
 // Schema building blocks
@@ -230,7 +231,7 @@ export function packageGrantJson(grant: entitlementV1.PackageGrant): PackageGran
 
 /** Everything an organization may use. */
 export interface EntitlementsJson {
-  readonly organization: OrganizationJson | null;
+  readonly organization: OrganizationJson;
   readonly purchases: readonly PurchaseJson[];
   readonly packageGrants: readonly PackageGrantJson[];
 }
@@ -251,8 +252,7 @@ export function entitlementsJson(
   response: entitlementV1.GetEntitlementsResponse,
 ): EntitlementsJson {
   return {
-    organization:
-      response.organization === undefined ? null : organizationJson(response.organization),
+    organization: organizationJson(answered(response.organization, "the organization")),
     purchases: response.purchases.map(purchaseJson),
     packageGrants: response.packageGrants.map(packageGrantJson),
   };
@@ -422,7 +422,7 @@ export function principalJson(principal: Principal): TokenClaimsJson {
 export interface IssuedTokenJson {
   readonly token: string;
   readonly expiresAt: string | null;
-  readonly claims: TokenClaimsJson | null;
+  readonly claims: TokenClaimsJson;
 }
 
 /** Schema of {@link IssuedTokenJson}. */
@@ -441,7 +441,7 @@ export function issuedTokenJson(response: entitlementV1.IssueTokenResponse): Iss
   return {
     token: response.token,
     expiresAt: isoOf(response.expiresAt),
-    claims: response.claims === undefined ? null : tokenClaimsJson(response.claims),
+    claims: tokenClaimsJson(answered(response.claims, "the token's claims")),
   };
 }
 

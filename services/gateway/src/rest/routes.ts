@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { GatewayDependencies } from "../gateway-dependencies.js";
-import { sendApiError } from "../http/errors.js";
+import { INTERNAL_ERROR_MESSAGE, sendApiError } from "../http/errors.js";
 import type { ApiRoute } from "./api-route.js";
 import { registerApiRoutes } from "./api-route.js";
 import { apkKeyRoutes } from "./apk-keys-routes.js";
@@ -11,6 +11,7 @@ import { identityRoutes } from "./identities-routes.js";
 import { imageRoutes } from "./images-routes.js";
 import { buildOpenApiDocument } from "./openapi.js";
 import { organizationRoutes } from "./organizations-routes.js";
+import { createRequestValidatorCompiler } from "./request-validator.js";
 import { adaptRoute } from "./route-adapters.js";
 
 /** Where the OpenAPI document is served (without credentials). */
@@ -70,6 +71,17 @@ const CLIENT_ERROR_CODES: Readonly<Record<number, string>> = {
  */
 export function registerRestApi(app: FastifyInstance, deps: GatewayDependencies): void {
   app.register(async (api) => {
+    // Bodies are validated as sent (no type coercion); query strings are coerced.
+    api.setValidatorCompiler(createRequestValidatorCompiler());
+    // An empty JSON body (a client that always sends `content-type:
+    // application/json`) is no body; fastify's parser would refuse it.
+    const parseJson = api.getDefaultJsonParser("error", "error");
+    api.removeContentTypeParser("application/json");
+    api.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+      const text = String(body);
+      if (text.trim() === "") done(null, undefined);
+      else parseJson(request, text, done);
+    });
     // A POST whose body is all optional may come without one: it means `{}`.
     api.addHook("preValidation", async (request) => {
       if (request.body === undefined && bodyIsOptional(request.routeOptions.schema?.body)) {
@@ -81,13 +93,7 @@ export function registerRestApi(app: FastifyInstance, deps: GatewayDependencies)
       const status = statusOf(error);
       if (status >= 500) {
         request.log.error({ err: error }, "request failed");
-        return sendApiError(
-          request,
-          reply,
-          500,
-          "INTERNAL",
-          "internal error; the request id identifies it in the logs",
-        );
+        return sendApiError(request, reply, 500, "INTERNAL", INTERNAL_ERROR_MESSAGE);
       }
       const message = error instanceof Error ? error.message : String(error);
       return sendApiError(

@@ -1,6 +1,8 @@
 // The live build log as Server-Sent Events: the history's TailBuildLog stream
 // (stored lines, then live ones, ending once the build has ended) turned into
-// `line` events, followed by one `end` event carrying the finished build.
+// `line` events, followed by one `end` event carrying the finished build. A
+// failure after the stream began is a `failure` event: EventSource keeps the
+// name `error` for its own connection errors.
 import { once } from "node:events";
 import { PassThrough } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -9,8 +11,8 @@ import type { builderV1, historyV1 } from "@tailor/proto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { GatewayDependencies } from "../../gateway-dependencies.js";
 import type { ApiErrorBody } from "../../http/errors.js";
-import { codeName } from "../../http/errors.js";
-import { buildDetailJson, logLineJson } from "./build-json.js";
+import { httpStatusOf, publicFailure } from "../../http/errors.js";
+import { buildDetailJson, isFinished, logLineJson } from "./build-json.js";
 
 /** What {@link sendBuildLogStream} streams and for whom. */
 export interface BuildLogStreamOptions {
@@ -28,6 +30,14 @@ export interface BuildLogStreamOptions {
 }
 
 const DEFAULT_HEARTBEAT_MS = 15_000;
+/**
+ * How long an EventSource waits before it reconnects (sent as `retry:`), so
+ * a dropped stream resumes promptly but a gateway is not hammered.
+ * @default 3000
+ */
+export const SSE_RETRY_MS = 3_000;
+/** Page size of the log read that decides whether a resumed stream has anything left. */
+const LOG_PAGE_SIZE = 10_000;
 /** Time budget of one TailBuildLog call; a longer build's stream is resumed after the last line seen. */
 const TAIL_DEADLINE_MS = 60 * 60 * 1000;
 /** The history hears of a build a moment after the builder queued it: wait this often, this long. */
@@ -44,6 +54,8 @@ interface EventWriter {
   event(name: string, data: unknown, id?: string): Promise<void>;
   /** Sends a comment line (keeps proxies from closing an idle connection). */
   comment(text: string): void;
+  /** Tells an EventSource how long to wait before reconnecting. */
+  retry(ms: number): void;
 }
 
 function createEventWriter(body: PassThrough, signal: AbortSignal): EventWriter {
@@ -57,34 +69,77 @@ function createEventWriter(body: PassThrough, signal: AbortSignal): EventWriter 
     comment(text) {
       if (open()) body.write(`: ${text}\n\n`);
     },
+    retry(ms) {
+      if (open()) body.write(`retry: ${Math.round(ms)}\n\n`);
+    },
   };
 }
 
-/** The `error` event's data: the REST error body. Internal failures keep their text in the logs. */
-function errorEventData(error: TailorError, requestId: string): ApiErrorBody {
-  const internal = error.code === Code.INTERNAL || error.code === Code.UNKNOWN;
+/** The `failure` event's data: the REST error body, server failures without their text (it stays in the logs). */
+function failureEventData(error: TailorError, requestId: string): ApiErrorBody {
+  const failure = publicFailure(error);
   return {
     error: {
-      code: codeName(error.code),
-      message: internal
-        ? "internal error; the request id identifies it in the logs"
-        : error.message,
-      ...(error.field === undefined ? {} : { field: error.field }),
-      ...(error.reason === undefined ? {} : { reason: error.reason }),
+      code: failure.code,
+      message: failure.message,
+      ...(failure.field === undefined ? {} : { field: failure.field }),
+      ...(failure.reason === undefined ? {} : { reason: failure.reason }),
     },
     requestId,
   };
 }
 
+/** True once the client's connection is gone (it may go while the build was looked up). */
+function clientGone(request: FastifyRequest, reply: FastifyReply): boolean {
+  return reply.raw.destroyed || request.raw.socket === null || request.raw.socket.destroyed;
+}
+
+/**
+ * True when a resuming client has had every line of a build that has
+ * ended: its stream would hold nothing but the `end` event it saw already.
+ * Any doubt (a failed read) answers false; the stream then tells.
+ */
+async function nothingLeft(options: BuildLogStreamOptions, after: number): Promise<boolean> {
+  const { deps, build, metadata } = options;
+  if (after <= 0 || !isFinished(build)) return false;
+  try {
+    let token = "";
+    let last = 0;
+    do {
+      const answer = await deps.history.getBuildLog(
+        { id: build.id, page: { size: LOG_PAGE_SIZE, token } },
+        { metadata },
+      );
+      for (const line of answer.lines) last = Math.max(last, Number(line.seq));
+      if (last > after) return false;
+      token = answer.page?.nextToken ?? "";
+    } while (token !== "");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Answers with the build's log as Server-Sent Events (`content-type:
- * text/event-stream`): one `line` event per log line (its id is the resume
- * point an EventSource sends back as `Last-Event-ID`), then an `end` event with the
- * finished build. Returns at once; the events are written as they come. The
- * history stream is cancelled as soon as the client disconnects.
+ * text/event-stream`): a `retry:` hint, one `line` event per log line (its
+ * id is the resume point an EventSource sends back as `Last-Event-ID`), then
+ * an `end` event with the finished build. A client resuming a build that has
+ * ended after its last line gets 204, which tells an EventSource to stop
+ * reconnecting. The history stream and the keep-alive stop as soon as the
+ * client disconnects, also when it left before the stream began. Settles
+ * once the stream is over; nothing needs to wait for it.
  */
-export function sendBuildLogStream(options: BuildLogStreamOptions): void {
+export async function sendBuildLogStream(options: BuildLogStreamOptions): Promise<void> {
   const { reply, request } = options;
+  const after = options.after ?? 0;
+  if (await nothingLeft(options, after)) {
+    reply.code(204).header("cache-control", "no-cache").send();
+    return;
+  }
+  // The client may have gone while the build was looked up: then the
+  // response's close has been emitted already and would never stop the tail.
+  if (clientGone(request, reply)) return;
   const body = new PassThrough();
   const abort = new AbortController();
   // The response's close (client gone, or stream ended) stops the gRPC tail.
@@ -103,15 +158,16 @@ export function sendBuildLogStream(options: BuildLogStreamOptions): void {
     .header("x-accel-buffering", "no")
     .send(body);
   // The first bytes send the headers, so the client knows the stream is open.
+  out.retry(SSE_RETRY_MS);
   out.comment(`log of build ${options.build.id}`);
-  void followLog(options, out, abort.signal)
-    .catch((error: unknown) => {
-      if (!abort.signal.aborted) request.log.warn({ err: error }, "build log stream failed");
-    })
-    .finally(() => {
-      clearInterval(heartbeat);
-      body.end();
-    });
+  try {
+    await followLog(options, out, abort.signal);
+  } catch (error) {
+    if (!abort.signal.aborted) request.log.warn({ err: error }, "build log stream failed");
+  } finally {
+    clearInterval(heartbeat);
+    body.end();
+  }
 }
 
 /**
@@ -222,10 +278,11 @@ async function followLog(
         await sleep(RESUME_BACKOFF_MS * resumes, undefined, { signal }).catch(() => undefined);
         continue;
       }
-      if (error.code === Code.INTERNAL || error.code === Code.UNKNOWN) {
+      // A server failure's text is not sent (it may name internal addresses): log it.
+      if (httpStatusOf(error.code) >= 500) {
         options.request.log.warn({ err: error, buildId: build.id }, "build log tail failed");
       }
-      await out.event("error", errorEventData(error, requestId));
+      await out.event("failure", failureEventData(error, requestId));
       return;
     } finally {
       clearTimeout(repairTimer);
@@ -246,6 +303,6 @@ async function followLog(
     if (signal.aborted) return;
     const error = TailorError.from(thrown);
     options.request.log.warn({ err: error, buildId: build.id }, "reading the ended build failed");
-    await out.event("error", errorEventData(error, requestId));
+    await out.event("failure", failureEventData(error, requestId));
   }
 }

@@ -191,7 +191,7 @@ export const buildLogSchema: JsonSchema = {
 export const buildLogStreamSchema: JsonSchema = {
   type: "string",
   description:
-    "Server-Sent Events. `line` events (data = a log line as in the paged log) replay the stored lines, then follow the live ones; one `end` event (data = the build) once the build has ended, then the stream closes. A line stored late may come after lines with a higher seq: order by `seq`. Event ids are resume points (every line up to that seq was sent): a reconnect with `Last-Event-ID` loses nothing but may repeat a line. An `error` event (data = an error body) reports a failure after the stream began. Comment lines keep the connection alive.",
+    "Server-Sent Events. `line` events (data = a log line as in the paged log) replay the stored lines, then follow the live ones; one `end` event (data = the build) once the build has ended, then the stream closes. A line stored late may come after lines with a higher seq: order by `seq`. Event ids are resume points (every line up to that seq was sent): a reconnect with `Last-Event-ID` loses nothing but may repeat a line. A `failure` event (data = an error body) reports a failure after the stream began (not `error`, which EventSource keeps for connection problems). A `retry:` field at the start sets the reconnection delay; comment lines keep the connection alive.",
 };
 
 /** Schema of the versions of a custom image. */
