@@ -97,6 +97,64 @@ describe("scoped registry tokens", () => {
   });
 });
 
+describe("the OAuth 2 form of the token endpoint (containerd)", () => {
+  let platform: TestPlatform;
+
+  beforeAll(async () => {
+    platform = await startTestPlatform();
+    const build = await platform.buildImage("oauth", []);
+    expect(build.failureMessage).toBe("");
+  }, 180_000);
+  afterAll(async () => {
+    await platform?.stop();
+  });
+
+  function post(path: string, form: Record<string, string>): Promise<Response> {
+    return fetch(`${platform.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(form).toString(),
+    });
+  }
+
+  it("answers a password grant with a token limited to the asked scope", async () => {
+    for (const path of ["/token", "/v2/token"]) {
+      const response = await post(path, {
+        grant_type: "password",
+        username: "ci",
+        password: platform.acme.viewer.apiKey,
+        service: "tailor",
+        scope: "repository:acme/oauth:pull",
+        client_id: "containerd",
+      });
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get("cache-control")).toBe("no-store");
+      const body = (await response.json()) as { access_token: string; expires_in: number };
+      expect(body.expires_in).toBeGreaterThan(0);
+      expect(claimsOf(body.access_token).scope).toBe("repository:acme/oauth:pull");
+      const pulled = await fetch(`${platform.url}/v2/acme/oauth/manifests/latest`, {
+        headers: { authorization: `Bearer ${body.access_token}`, accept: MANIFESTS },
+      });
+      expect(pulled.status).toBe(200);
+    }
+  });
+
+  it("refuses wrong passwords and other grants the OAuth way", async () => {
+    const wrong = await post("/token", {
+      grant_type: "password",
+      username: "ci",
+      password: "tlr_aaaaaaaaaaaa_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    });
+    expect(wrong.status).toBe(401);
+    expect(((await wrong.json()) as { error: string }).error).toBe("invalid_grant");
+    const refresh = await post("/token", { grant_type: "refresh_token", refresh_token: "x" });
+    expect(refresh.status).toBe(400);
+    expect(((await refresh.json()) as { error: string }).error).toBe("unsupported_grant_type");
+    const empty = await post("/token", { grant_type: "password", username: "ci" });
+    expect(empty.status).toBe(400);
+  });
+});
+
 describe("requestedPullScopes", () => {
   it("keeps pull scopes of valid names, normalised, and drops the rest", () => {
     expect(

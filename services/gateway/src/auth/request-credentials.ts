@@ -67,6 +67,21 @@ export async function authenticateRequest(
       message: `authentication required: send ${schemes.map((s) => (s === "bearer" ? "Authorization: Bearer <API key or token>" : "HTTP basic credentials with an API key or token as the password")).join(" or ")}`,
     };
   }
+  return authenticateSecret(auth, request, presented.secret, audience);
+}
+
+/**
+ * Authenticates `secret` (an API key or a token, however the client sent it:
+ * an Authorization header, an OAuth form's password) for `audience`, with the
+ * same failure counting and limits as {@link authenticateRequest}.
+ */
+export async function authenticateSecret(
+  auth: RequestAuthenticator,
+  request: FastifyRequest,
+  secret: string,
+  audience: Audience,
+): Promise<RequestAuthentication> {
+  const presented = { secret };
   const credentialKey = auth.credentials.limitKey(presented.secret);
   const addressKey = `ip:${clientNetwork(request.ip)}`;
   const keys = [credentialKey, addressKey];
