@@ -11,6 +11,7 @@ import { identityRoutes } from "./identities-routes.js";
 import { imageRoutes } from "./images-routes.js";
 import { buildOpenApiDocument } from "./openapi.js";
 import { organizationRoutes } from "./organizations-routes.js";
+import { ownKeyRoutes } from "./own-keys-routes.js";
 import { createRequestValidatorCompiler } from "./request-validator.js";
 import { adaptRoute } from "./route-adapters.js";
 
@@ -20,6 +21,7 @@ export const OPENAPI_PATH = "/api/openapi.json";
 /** Every REST operation under /api/v1, in the order of the OpenAPI document. */
 export const apiV1Routes: readonly ApiRoute[] = [
   ...authRoutes,
+  ...ownKeyRoutes,
   ...organizationRoutes,
   ...identityRoutes,
   ...imageRoutes,
