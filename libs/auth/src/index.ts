@@ -13,6 +13,7 @@ export {
   hashApiKeySecret,
   parseApiKey,
 } from "./api-key.js";
+export { apiKeyEnvField } from "./api-key-env.js";
 export type {
   IssuedTokenTimestamp,
   TokenIssuingClient,

@@ -17,6 +17,7 @@ import {
 } from "./delivery.js";
 import { BusConfigError, BusError, DecodeError, describe } from "./errors.js";
 import { apiErrorCode, jetStreamErrorCodes } from "./provision.js";
+import { sleepUnlessAborted } from "./sleep.js";
 
 /** Options of `Bus.consume`. */
 export interface ConsumeOptions {
@@ -126,7 +127,7 @@ async function* run<T extends Message>(
             logger.error({ err: cause }, "cannot recreate consumer");
           });
         }
-        await sleep(backoffMs(failures), signal);
+        await sleepUnlessAborted(backoffMs(failures), signal);
       } finally {
         const current = batch;
         batch = undefined;
@@ -302,17 +303,4 @@ function backoffMs(failures: number): number {
   const base = Math.min(10_000, 250 * 2 ** Math.min(failures, 6));
   // Jitter keeps many processes from retrying in lockstep after an outage.
   return base / 2 + Math.random() * (base / 2);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done);
-  });
 }

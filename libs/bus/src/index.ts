@@ -54,3 +54,4 @@ export {
 export type { NatsServerProcess, SpawnNatsServerOptions } from "./nats-server.js";
 export { findNatsServerBinary, spawnNatsServer } from "./nats-server.js";
 export type { ProvisionOptions } from "./provision.js";
+export { sleepUnlessAborted } from "./sleep.js";

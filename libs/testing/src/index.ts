@@ -4,6 +4,7 @@ export { TestServiceUnavailableError } from "./errors.js";
 export { freePort } from "./free-port.js";
 export type { NodeProcess } from "./node-process.js";
 export { startNodeProcess } from "./node-process.js";
+export { rejection } from "./rejection.js";
 export type { TestService } from "./service-harness.js";
 export { describeServiceBasics, startTestService, testPlatformConfig } from "./service-harness.js";
 export { describeWithFixtures, sharedFixturesDir } from "./shared-fixtures.js";

@@ -27,6 +27,7 @@ import type { TestDatabase, TestNats, TestService } from "@tailor/testing";
 import {
   createTestDatabase,
   createTestNats,
+  rejection,
   startTestService,
   testLogger,
   testPlatformConfig,
@@ -37,7 +38,6 @@ import type { BuildCheckpoint } from "../src/index.js";
 import { createBuilderService } from "../src/index.js";
 import { rawPackage, writeUpstreamRepository } from "./support/hostile-packages.js";
 import { exportLayout } from "./support/oci-export.js";
-import { rejection } from "./support/rejection.js";
 
 const logger = testLogger();
 const { Audience, Role } = entitlementV1;

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Code } from "@tailor/grpc";
 import { catalogV1 } from "@tailor/proto";
 import type { TestDatabase, TestNats } from "@tailor/testing";
-import { createTestDatabase, createTestNats } from "@tailor/testing";
+import { createTestDatabase, createTestNats, rejection } from "@tailor/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isEndOfLife } from "../src/end-of-life/end-of-life-rule.js";
 import { loadEndOfLifeRules } from "../src/store/end-of-life-store.js";
@@ -15,7 +15,6 @@ import {
   createTestSigningKey,
   writeSyntheticRepository,
 } from "./support/apk-repositories.js";
-import { rejection } from "./support/rejection.js";
 import type { RunningCatalog } from "./support/start-catalog.js";
 import { startCatalog } from "./support/start-catalog.js";
 

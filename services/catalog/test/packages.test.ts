@@ -9,7 +9,7 @@ import { readPackage } from "@tailor/apk";
 import { readBlob } from "@tailor/blob";
 import { Code } from "@tailor/grpc";
 import { catalogV1 } from "@tailor/proto";
-import { describeWithFixtures } from "@tailor/testing";
+import { describeWithFixtures, rejection } from "@tailor/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   alpineFixtures,
@@ -19,7 +19,6 @@ import {
   layOutAlpineRepository,
   writeSyntheticRepository,
 } from "./support/apk-repositories.js";
-import { rejection } from "./support/rejection.js";
 import type { RepositoryServer } from "./support/repository-server.js";
 import { serveRepositories } from "./support/repository-server.js";
 import type { RunningCatalog } from "./support/start-catalog.js";

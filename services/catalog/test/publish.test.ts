@@ -7,12 +7,11 @@ import { join } from "node:path";
 import { readPackage } from "@tailor/apk";
 import { Code } from "@tailor/grpc";
 import { catalogV1 } from "@tailor/proto";
-import { describeWithFixtures } from "@tailor/testing";
+import { describeWithFixtures, rejection } from "@tailor/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestSigningKey } from "./support/apk-repositories.js";
 import { alpineKey, buildPackage, createTestSigningKey } from "./support/apk-repositories.js";
 import { readPackageEvents } from "./support/package-events.js";
-import { rejection } from "./support/rejection.js";
 import type { RunningCatalog } from "./support/start-catalog.js";
 import { startCatalog } from "./support/start-catalog.js";
 

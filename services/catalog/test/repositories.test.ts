@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { createTokenSigner, generateSigningKey } from "@tailor/auth";
 import { Code } from "@tailor/grpc";
 import { catalogV1 } from "@tailor/proto";
+import { rejection } from "@tailor/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestSigningKey } from "./support/apk-repositories.js";
 import {
@@ -14,7 +15,6 @@ import {
   createTestSigningKey,
   writeSyntheticRepository,
 } from "./support/apk-repositories.js";
-import { rejection } from "./support/rejection.js";
 import type { RunningCatalog } from "./support/start-catalog.js";
 import { startCatalog } from "./support/start-catalog.js";
 

@@ -11,7 +11,7 @@ import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { connectBus, streamName } from "@tailor/bus";
 import { Code } from "@tailor/grpc";
 import { catalogV1 } from "@tailor/proto";
-import { describeWithFixtures, testLogger, waitFor } from "@tailor/testing";
+import { describeWithFixtures, rejection, testLogger, waitFor } from "@tailor/testing";
 import { connect } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestSigningKey } from "./support/apk-repositories.js";
@@ -24,7 +24,6 @@ import {
   writeSyntheticRepository,
 } from "./support/apk-repositories.js";
 import { readPackageEvents } from "./support/package-events.js";
-import { rejection } from "./support/rejection.js";
 import type { RepositoryServer } from "./support/repository-server.js";
 import { serveRepositories } from "./support/repository-server.js";
 import type { RunningCatalog } from "./support/start-catalog.js";

@@ -1,34 +1,14 @@
-import { parseApiKey } from "@tailor/auth";
-import type { ConfigOf, EnvField, Environment } from "@tailor/config";
+import { apiKeyEnvField } from "@tailor/auth";
+import type { ConfigOf, Environment } from "@tailor/config";
 import { loadConfig } from "@tailor/config";
-
-/** An optional API key credential; a bad value is reported without repeating the secret. */
-function optionalApiKey(name: string, doc: string): EnvField<string | undefined> {
-  return {
-    name,
-    doc,
-    defaultText: "unset",
-    parse(raw) {
-      if (raw === undefined || raw.trim() === "") return { ok: true, value: undefined };
-      if (parseApiKey(raw) === undefined) {
-        return {
-          ok: false,
-          error:
-            "must be an API key tlr_<12 lowercase letters or digits>_<43 base64url characters> (the value is not shown here because it is a secret)",
-        };
-      }
-      return { ok: true, value: raw.trim() };
-    },
-  };
-}
 
 /** Variables only the entitlement service reads (documented in the README's configuration table). */
 export const entitlementSpec = {
-  bootstrapAdminKey: optionalApiKey(
+  bootstrapAdminKey: apiKeyEnvField(
     "TAILOR_BOOTSTRAP_ADMIN_KEY",
     'API key (tlr_<id>_<secret>) of the platform administrator "admin", created at start when missing; a new value adds a key, old ones stay until revoked. Unset: no administrator is created.',
   ),
-  serviceApiKey: optionalApiKey(
+  serviceApiKey: apiKeyEnvField(
     "TAILOR_SERVICE_API_KEY",
     'API key (tlr_<id>_<secret>) services use among themselves (e.g. the resolver reading the catalog), held by the administrator identity "tailor-services" created at start when missing. Set the same value on the entitlement service and on every service that calls others as itself. Unset: no service identity is created.',
   ),

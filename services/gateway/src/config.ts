@@ -1,24 +1,12 @@
-import { parseApiKey } from "@tailor/auth";
-import type { ConfigOf, EnvField, Environment } from "@tailor/config";
+import { apiKeyEnvField } from "@tailor/auth";
+import type { ConfigOf, Environment } from "@tailor/config";
 import { env, loadConfig } from "@tailor/config";
 
 /** TAILOR_SERVICE_API_KEY: checked for shape, never repeated in an error. */
-const serviceApiKey: EnvField<string | undefined> = {
-  name: "TAILOR_SERVICE_API_KEY",
-  doc: 'API key of the service identity "tailor-services"; the gateway reads registries and builds APK indexes with it after checking the caller\'s own token. Unset: `/v2` and `/apk` answer 503.',
-  defaultText: "unset",
-  parse(raw) {
-    if (raw === undefined || raw.trim() === "") return { ok: true, value: undefined };
-    if (parseApiKey(raw) === undefined) {
-      return {
-        ok: false,
-        error:
-          "must be an API key tlr_<12 lowercase letters or digits>_<43 base64url characters> (the value is not shown here because it is a secret)",
-      };
-    }
-    return { ok: true, value: raw.trim() };
-  },
-};
+const serviceApiKey = apiKeyEnvField(
+  "TAILOR_SERVICE_API_KEY",
+  'API key of the service identity "tailor-services"; the gateway reads registries and builds APK indexes with it after checking the caller\'s own token. Unset: `/v2` and `/apk` answer 503.',
+);
 
 /** Variables the gateway reads (documented in the README's configuration table). */
 export const gatewaySpec = {

@@ -13,6 +13,8 @@ import { fastifyPath } from "../src/rest/api-route.js";
 import { registerRestApi, restRoutes } from "../src/rest/routes.js";
 import type { TestPlatform } from "./support/platform.js";
 import { startTestPlatform } from "./support/platform.js";
+import type { ResponseSchemaCheck } from "./support/response-schemas.js";
+import { createResponseSchemaCheck } from "./support/response-schemas.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: answers are JSON read by the assertions.
 type Json = any;
@@ -64,7 +66,7 @@ function sampleOf(schema: Json): unknown {
 describe("REST API", () => {
   let platform: TestPlatform;
   /** Checks a successful answer against its operation's response schema; undefined when it conforms. */
-  let schemaProblem: (operationId: string, body: unknown) => Promise<string | undefined>;
+  let schemaProblem: ResponseSchemaCheck;
 
   async function request(method: string, path: string, options: CallOptions = {}) {
     const url = new URL(path, platform.url);
@@ -110,35 +112,7 @@ describe("REST API", () => {
 
   beforeAll(async () => {
     platform = await startTestPlatform();
-    // Fastify's own validator, strict: no coercion, no defaults, nothing removed.
-    const checker = Fastify({
-      ajv: {
-        customOptions: {
-          coerceTypes: false,
-          useDefaults: false,
-          removeAdditional: false,
-          allowUnionTypes: true,
-        },
-      },
-    });
-    for (const route of restRoutes) {
-      if (route.response.schema === undefined) continue;
-      checker.post(
-        `/${route.operationId}`,
-        { schema: { body: route.response.schema } },
-        async () => ({}),
-      );
-    }
-    await checker.ready();
-    schemaProblem = async (operationId, body) => {
-      const answer = await checker.inject({
-        method: "POST",
-        url: `/${operationId}`,
-        payload: JSON.stringify(body),
-        headers: { "content-type": "application/json" },
-      });
-      return answer.statusCode === 200 ? undefined : answer.body;
-    };
+    schemaProblem = await createResponseSchemaCheck();
   }, 180_000);
 
   afterAll(async () => {

@@ -7,13 +7,14 @@ import { createTokenVerifier, entitlementTokenKeys } from "@tailor/auth";
 import { builderV1 } from "@tailor/proto";
 import { testLogger } from "@tailor/testing";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import Fastify from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GatewayDependencies } from "../src/gateway-dependencies.js";
 import type { ApiContext } from "../src/rest/api-route.js";
 import { restRoutes } from "../src/rest/routes.js";
 import type { TestPlatform } from "./support/platform.js";
 import { startTestPlatform, TOOLBOX_YAML } from "./support/platform.js";
+import type { ResponseSchemaCheck } from "./support/response-schemas.js";
+import { createResponseSchemaCheck } from "./support/response-schemas.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: answers are JSON read by the assertions.
 type Json = any;
@@ -34,7 +35,7 @@ interface CallOptions {
 
 describe("REST customization", () => {
   let platform: TestPlatform;
-  let schemaProblem: (operationId: string, body: unknown) => Promise<string | undefined>;
+  let schemaProblem: ResponseSchemaCheck;
   let owner: string;
   let editor: string;
   let viewer: string;
@@ -95,34 +96,7 @@ describe("REST customization", () => {
     owner = platform.acme.owner.apiKey;
     editor = platform.acme.editor.apiKey;
     viewer = platform.acme.viewer.apiKey;
-    const checker = Fastify({
-      ajv: {
-        customOptions: {
-          coerceTypes: false,
-          useDefaults: false,
-          removeAdditional: false,
-          allowUnionTypes: true,
-        },
-      },
-    });
-    for (const route of restRoutes) {
-      if (route.response.schema === undefined) continue;
-      checker.post(
-        `/${route.operationId}`,
-        { schema: { body: route.response.schema } },
-        async () => ({}),
-      );
-    }
-    await checker.ready();
-    schemaProblem = async (operationId, body) => {
-      const answer = await checker.inject({
-        method: "POST",
-        url: `/${operationId}`,
-        payload: JSON.stringify(body),
-        headers: { "content-type": "application/json" },
-      });
-      return answer.statusCode === 200 ? undefined : answer.body;
-    };
+    schemaProblem = await createResponseSchemaCheck();
   }, 180_000);
 
   afterAll(async () => {

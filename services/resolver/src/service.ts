@@ -7,7 +7,7 @@ import {
   entitlementServiceCredentials,
   entitlementTokenKeys,
 } from "@tailor/auth";
-import { consumers, instanceConsumer } from "@tailor/bus";
+import { consumers, instanceConsumer, sleepUnlessAborted } from "@tailor/bus";
 import type { Environment } from "@tailor/config";
 import { catalogV1, entitlementV1, resolverV1 } from "@tailor/proto";
 import type { ServiceDefinition } from "@tailor/service";
@@ -143,7 +143,7 @@ export function createResolverService(options: ResolverServiceOptions = {}): Ser
       const reloadPeriodically = async () => {
         if (config.reloadIntervalSeconds === 0) return;
         while (!stopping.signal.aborted) {
-          await sleep(config.reloadIntervalSeconds * 1000, stopping.signal);
+          await sleepUnlessAborted(config.reloadIntervalSeconds * 1000, stopping.signal);
           if (stopping.signal.aborted) return;
           try {
             await loader.loadAll(stopping.signal);
@@ -185,18 +185,6 @@ export function createResolverService(options: ResolverServiceOptions = {}): Ser
 
 /** The resolver service with its defaults (environment from process.env). */
 export const resolverService: ServiceDefinition = createResolverService();
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
 
 function sanitize(instance: string): string {
   return instance.replace(/[^A-Za-z0-9_-]/g, "_");

@@ -21,6 +21,7 @@ import {
   createTestNats,
   describeWithFixtures,
   freePort,
+  rejection,
   startTestService,
   testLogger,
   testPlatformConfig,
@@ -32,7 +33,6 @@ import { createResolverService } from "../src/index.js";
 import { knownPackageFromCatalog } from "../src/universe/known-package.js";
 import type { TestSigningKey } from "./support/apk-fixtures.js";
 import { buildPackage, createTestSigningKey, layOutAlpine316 } from "./support/apk-fixtures.js";
-import { rejection } from "./support/rejection.js";
 
 const logger = testLogger();
 const { Audience, Role } = entitlementV1;

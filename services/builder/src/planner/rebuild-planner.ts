@@ -1,6 +1,6 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { Delivery } from "@tailor/bus";
-import { consumers, events } from "@tailor/bus";
+import { consumers, events, sleepUnlessAborted } from "@tailor/bus";
 import { Code, TailorError } from "@tailor/grpc";
 import type { eventsV1 } from "@tailor/proto";
 import type { BuilderDependencies } from "../builder-dependencies.js";
@@ -206,7 +206,7 @@ export function startRebuildPlanner(
   let failures = 0;
   const requesting = (async () => {
     while (!stopping.signal.aborted) {
-      await sleep(tickMs, stopping.signal);
+      await sleepUnlessAborted(tickMs, stopping.signal);
       try {
         await requestDue();
         failures = 0;
@@ -232,16 +232,4 @@ function occurred(
   fallback: Date,
 ): Date {
   return timestamp === undefined ? fallback : timestampDate(timestamp);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

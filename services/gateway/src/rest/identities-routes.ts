@@ -16,6 +16,8 @@ import {
   CREATED_API_KEY_SCHEMA,
   IDENTITY_SCHEMA,
   identityJson,
+  NEW_API_KEY_BODY,
+  newApiKeyRequest,
   ROLE_SCHEMA,
   requestObject,
   responseObject,
@@ -187,15 +189,7 @@ export const identityRoutes: readonly ApiRoute[] = [
       "The answer carries the key's secret; it is stored only as a hash and never shown again (the identity itself, owners and administrators).",
     tags: KEY_TAGS,
     params: { org: ORG_PARAM, identity: IDENTITY_PARAM },
-    body: requestObject("The new key.", {
-      description: { type: "string", maxLength: 200, description: "what the key is for" },
-      ttlDays: {
-        type: "integer",
-        minimum: 0,
-        maximum: 3650,
-        description: "days until the key expires; 0 or left out: it does not expire",
-      },
-    }),
+    body: NEW_API_KEY_BODY,
     response: {
       status: 201,
       description: "The key and its secret.",
@@ -203,13 +197,8 @@ export const identityRoutes: readonly ApiRoute[] = [
     },
     async handler(context) {
       const { org, identity } = await identityOf(context);
-      const body = (context.body ?? {}) as { description?: string; ttlDays?: number };
       const created = await context.deps.entitlement.createApiKey(
-        {
-          identityId: identity.id,
-          description: body.description ?? "",
-          ttlDays: body.ttlDays ?? 0,
-        },
+        newApiKeyRequest(identity.id, context.body),
         context.call,
       );
       const apiKey = answered(created.apiKey, "the API key");

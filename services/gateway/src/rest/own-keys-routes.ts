@@ -9,7 +9,8 @@ import {
   apiKeyJson,
   arrayOf,
   CREATED_API_KEY_SCHEMA,
-  requestObject,
+  NEW_API_KEY_BODY,
+  newApiKeyRequest,
   responseObject,
 } from "./representations.js";
 import { answered } from "./service-answer.js";
@@ -54,28 +55,15 @@ export const ownKeyRoutes: readonly ApiRoute[] = [
     description:
       "The answer carries the key's secret; it is stored only as a hash and never shown again.",
     tags: TAGS,
-    body: requestObject("The new key.", {
-      description: { type: "string", maxLength: 200, description: "what the key is for" },
-      ttlDays: {
-        type: "integer",
-        minimum: 0,
-        maximum: 3650,
-        description: "days until the key expires; 0 or left out: it does not expire",
-      },
-    }),
+    body: NEW_API_KEY_BODY,
     response: {
       status: 201,
       description: "The key and its secret.",
       schema: CREATED_API_KEY_SCHEMA,
     },
     async handler(context) {
-      const body = (context.body ?? {}) as { description?: string; ttlDays?: number };
       const created = await context.deps.entitlement.createApiKey(
-        {
-          identityId: callerOf(context),
-          description: body.description ?? "",
-          ttlDays: body.ttlDays ?? 0,
-        },
+        newApiKeyRequest(callerOf(context), context.body),
         context.call,
       );
       const apiKey = answered(created.apiKey, "the API key");

@@ -341,6 +341,26 @@ export function apiKeyJson(key: entitlementV1.ApiKey): ApiKeyJson {
   };
 }
 
+/** Body of a request that creates an API key. */
+export const NEW_API_KEY_BODY = requestObject("The new key.", {
+  description: { type: "string", maxLength: 200, description: "what the key is for" },
+  ttlDays: {
+    type: "integer",
+    minimum: 0,
+    maximum: 3650,
+    description: "days until the key expires; 0 or left out: it does not expire",
+  },
+});
+
+/** The CreateApiKey request for `identityId` from a {@link NEW_API_KEY_BODY} body. */
+export function newApiKeyRequest(
+  identityId: string,
+  body: unknown,
+): { identityId: string; description: string; ttlDays: number } {
+  const fields = (body ?? {}) as { description?: string; ttlDays?: number };
+  return { identityId, description: fields.description ?? "", ttlDays: fields.ttlDays ?? 0 };
+}
+
 /** Schema of a freshly created API key with its secret. */
 export const CREATED_API_KEY_SCHEMA = responseObject(
   "CreatedApiKey",

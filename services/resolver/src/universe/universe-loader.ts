@@ -1,3 +1,4 @@
+import { sleepUnlessAborted } from "@tailor/bus";
 import { Code, TailorError } from "@tailor/grpc";
 import type { Logger } from "@tailor/log";
 import type { catalogV1 } from "@tailor/proto";
@@ -151,7 +152,7 @@ export function createUniverseLoader(deps: UniverseLoaderDependencies): Universe
             { err: error, attempt, retryInMs: delay },
             "cannot load the package universe from the catalog yet; retrying",
           );
-          await sleep(delay, signal);
+          await sleepUnlessAborted(delay, signal);
           waitMs = Math.min(waitMs * 2, RETRY_MAX_MS);
         }
       }
@@ -212,16 +213,4 @@ export function catalogEntryProblem(
 function facts(repository: catalogV1.Repository, index: number): RepositoryFacts {
   const tag = repository.tag.replace(/^@/, "");
   return { name: repository.name, tag: tag === "" ? undefined : tag, priority: index };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
